@@ -80,40 +80,39 @@ class Header:
                    shard_id=f[14], num_shards=f[15], meta=meta, version=f[1])
 
 
-def write_shard(out: BinaryIO, docs: Iterable[Sequence[int]], *, vocab_size: int, bos_id: int,
+def write_shard(out: BinaryIO, docs: Sequence[Sequence[int]], *, vocab_size: int, bos_id: int,
                 eos_id: int, pad_id: int, tokenizer_sha256: str, shard_id: int,
                 num_shards: int, meta: dict) -> dict:
     """Write documents (each already `[BOS] ids [EOS]`) as one shard; return its summary.
 
-    `out` must be seekable: the header is written last, once the checksums are known.
+    Writes front to back (no seek), so `out` may be any stream, e.g. a GCS upload.
     """
     dtype = token_dtype(vocab_size)
-    offsets = [0]
+    arrays = [np.asarray(d, dtype=np.int64) for d in docs]
+    for arr in arrays:
+        if arr.size and (int(arr.max()) >= vocab_size or int(arr.min()) < 0):
+            raise ValueError(f"token id outside [0, {vocab_size}) in shard {shard_id}")
+    arrays = [a.astype(dtype) for a in arrays]
+    offsets = np.zeros(len(arrays) + 1, dtype="<u8")
+    np.cumsum([a.size for a in arrays], out=offsets[1:])
     crc = 0
-    out.write(b"\0" * HEADER_SIZE)
-    for doc in docs:
-        arr = np.asarray(doc, dtype=dtype)
-        if arr.size and int(arr.max()) >= vocab_size:
-            raise ValueError(f"token id {int(arr.max())} outside vocab of {vocab_size}")
-        raw = arr.tobytes()
-        crc = zlib.crc32(raw, crc)
-        out.write(raw)
-        offsets.append(offsets[-1] + arr.size)
-    num_tokens = offsets[-1]
+    for arr in arrays:
+        crc = zlib.crc32(arr.tobytes(), crc)
+    num_tokens = int(offsets[-1])
     payload_end = HEADER_SIZE + num_tokens * dtype.itemsize
     index_offset = -(-payload_end // 8) * 8  # keep the u64 index 8-byte aligned
-    out.write(b"\0" * (index_offset - payload_end))
-    index = np.asarray(offsets, dtype="<u8").tobytes()
-    out.write(index)
+    index = offsets.tobytes()
     header = Header(token_width=dtype.itemsize, vocab_size=vocab_size, bos_id=bos_id,
                     eos_id=eos_id, pad_id=pad_id, num_tokens=num_tokens,
-                    num_docs=len(offsets) - 1, payload_offset=HEADER_SIZE,
-                    index_offset=index_offset,
-                    payload_crc32=crc, index_crc32=zlib.crc32(index),
-                    tokenizer_sha256=tokenizer_sha256, shard_id=shard_id,
-                    num_shards=num_shards, meta=meta)
-    out.seek(0)
+                    num_docs=len(arrays), payload_offset=HEADER_SIZE,
+                    index_offset=index_offset, payload_crc32=crc,
+                    index_crc32=zlib.crc32(index), tokenizer_sha256=tokenizer_sha256,
+                    shard_id=shard_id, num_shards=num_shards, meta=meta)
     out.write(header.pack())
+    for arr in arrays:
+        out.write(arr.tobytes())
+    out.write(b"\0" * (index_offset - payload_end))
+    out.write(index)
     return {"num_tokens": num_tokens, "num_docs": header.num_docs,
             "payload_crc32": header.payload_crc32, "index_crc32": header.index_crc32}
 
