@@ -36,6 +36,7 @@ class DedupConfig:
     bands: int = 14       # 14 bands x 8 rows = 112 permutations (FineWeb)
     rows: int = 8
     seed: int = 1
+    scheme: str = "affine32"  # datasketch 2.x default: bijective permutations, uint32 values
 
     @property
     def num_perm(self) -> int:
@@ -56,14 +57,14 @@ def shingles(text: str, n: int = 5) -> list[bytes]:
 
 
 @functools.lru_cache(maxsize=4)
-def _permutations(num_perm: int, seed: int):
-    return MinHash(num_perm=num_perm, seed=seed).permutations
+def _permutations(num_perm: int, seed: int, scheme: str):
+    return MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
 
 
 def signature(text: str, config: DedupConfig = DedupConfig()) -> np.ndarray:
-    """datasketch MinHash hash values (uint64[num_perm]) of the text's shingles."""
-    m = MinHash(num_perm=config.num_perm, seed=config.seed,
-                permutations=_permutations(config.num_perm, config.seed))
+    """datasketch MinHash hash values (uint32[num_perm] for affine32) of the text's shingles."""
+    m = MinHash(num_perm=config.num_perm, seed=config.seed, scheme=config.scheme,
+                permutations=_permutations(config.num_perm, config.seed, config.scheme))
     m.update_batch(shingles(text, config.ngram))
     return m.hashvalues
 

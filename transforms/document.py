@@ -33,7 +33,7 @@ class Document:
     lang: str = ""
     lang_score: float = 0.0
     quality: dict = dataclasses.field(default_factory=dict)
-    minhash: Optional[np.ndarray] = None  # uint64[num_perm], dropped after dedup
+    minhash: Optional[np.ndarray] = None  # MinHash values, dropped after dedup
     cluster_size: int = 1
     pii: dict = dataclasses.field(default_factory=dict)
 

@@ -141,6 +141,8 @@ def _check(record, doc: Document, rec_type: str, config: ReadConfig):
     mime, charset = _mime_and_charset(content_type)
     if len(body) > config.max_record_bytes:
         return "too_large", str(len(body))
+    if getattr(record.raw_stream, "limit", 0) > 0:  # the block ended before its Content-Length
+        return "truncated_record", f"{record.raw_stream.limit} bytes missing"
     if not body.strip():
         return "empty_body", ""
     if mime not in HTML_TYPES and not (mime in ("", "text/plain", "application/octet-stream")

@@ -1,0 +1,68 @@
+import pytest
+
+from gristmill.transforms import langid
+from gristmill.transforms.document import Document
+from gristmill.transforms.extract import decode_html, extract
+from tests.warc_util import page
+
+ARTICLE = [
+    "The city council met on Tuesday evening to discuss the new budget for the public library.",
+    "Several residents asked the members to keep the reading rooms open later during the winter.",
+    "The mayor said that the proposal would be studied carefully before the next session in March.",
+]
+
+
+def doc(html: bytes, charset="") -> Document:
+    return Document(id="d", url="https://news.example.com/a", warc_file="f", warc_offset=0,
+                    html=html, charset=charset)
+
+
+def test_extract_keeps_article_drops_boilerplate():
+    d = extract(doc(page("Library budget", ARTICLE)))
+    assert isinstance(d, Document)
+    assert "reading rooms open later" in d.text
+    assert "Copyright 2026" not in d.text and "Home" not in d.text.split()
+    assert d.html is None
+
+
+@pytest.mark.parametrize("html,reason", [
+    (b"   ", "empty_html"),
+    (b"<html><body><script>var x = 1;</script></body></html>", "no_main_text"),
+])
+def test_extract_rejects(html, reason):
+    assert extract(doc(html)) == reason
+
+
+def test_decode_prefers_declared_then_meta_then_utf8():
+    text = "Straße, Café, Niño"
+    assert decode_html(text.encode("cp1252"), "windows-1252") == (text, "cp1252")
+    meta = f'<meta charset="iso-8859-1"><p>{text}</p>'.encode("iso-8859-1")
+    assert decode_html(meta)[1] == "iso8859-1"
+    assert decode_html(text.encode("utf-8"), "bogus-charset") == (text, "utf-8")
+    # a wrong declaration that cannot decode falls through to utf-8
+    assert decode_html(text.encode("utf-8"), "ascii")[0] == text
+
+
+@pytest.fixture(scope="module")
+def model():
+    return langid.load_model()
+
+
+@pytest.mark.parametrize("text,code", [
+    (" ".join(ARTICLE), "en"),
+    ("Der Stadtrat hat am Dienstag über den neuen Haushalt der Bibliothek gesprochen.", "de"),
+    ("Le conseil municipal a discuté mardi du nouveau budget de la bibliothèque publique.", "fr"),
+    ("El ayuntamiento habló el martes sobre el nuevo presupuesto de la biblioteca.", "es"),
+])
+def test_langid_bundled_model(model, text, code):
+    lang, score = langid.predict(model, text.replace(" ", "\n", 3))
+    assert lang == code and score >= 0.65
+
+
+def test_langid_keep_set_and_threshold(model):
+    d = Document(id="d", url="u", warc_file="f", warc_offset=0,
+                 text="Der Stadtrat hat am Dienstag über den neuen Haushalt gesprochen.")
+    cfg = langid.LangIdConfig(languages=("en",))
+    assert langid.langid(d, model, cfg)[0] == "language_not_kept"
+    assert isinstance(langid.langid(d, model, langid.LangIdConfig(languages=("en", "de"))), Document)
+    assert langid.langid(d, model, langid.LangIdConfig(languages=(), min_score=0.99999))[0] == "language_score_low"

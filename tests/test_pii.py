@@ -1,0 +1,202 @@
+"""PiiScrubber: presidio pattern recognizers + anonymizer, offline, on small real strings."""
+from __future__ import annotations
+
+import importlib.util
+import pathlib
+import pickle
+import socket
+
+import pytest
+
+from gristmill.transforms import pii
+from gristmill.transforms.pii import DEFAULT_ENTITIES, PiiFinding, PiiScrubber, resolve_overlaps
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+PII_SET = REPO.parent / "shared" / "data" / "pii" / "synth_dataset_v2.json"
+
+
+@pytest.fixture(scope="module")
+def scrubber():
+    return PiiScrubber()
+
+
+@pytest.mark.parametrize(
+    "text, entity, value",
+    [
+        ("Write to jane.doe@example.com for details.", "EMAIL_ADDRESS", "jane.doe@example.com"),
+        ("Call us at (415) 555-0132 today.", "PHONE_NUMBER", "(415) 555-0132"),
+        ("London office: +44 20 7946 0958.", "PHONE_NUMBER", "+44 20 7946 0958"),
+        ("Card 4111 1111 1111 1111 expires 12/27.", "CREDIT_CARD", "4111 1111 1111 1111"),
+        ("Pay to DE89 3704 0044 0532 0130 00 by Friday.", "IBAN_CODE", "DE89 3704 0044 0532 0130 00"),
+        ("The server at 192.0.2.15 is down.", "IP_ADDRESS", "192.0.2.15"),
+        ("My SSN is 536-22-8714.", "US_SSN", "536-22-8714"),
+    ],
+)
+def test_each_entity_found_and_replaced(scrubber, text, entity, value):
+    out, counts = scrubber.scrub(text)
+    assert counts == {entity: 1}
+    assert out == text.replace(value, f"<{entity}>")
+    assert [(f.entity_type, text[f.start:f.end]) for f in scrubber.find(text)] == [(entity, value)]
+
+
+def test_invalid_numbers_are_not_findings(scrubber):
+    # Luhn-invalid card, bad IBAN checksum, octet > 255.
+    for text in ("Card 4111 1111 1111 1112.", "IBAN DE88 3704 0044 0532 0130 00.", "Version 300.1.2.4 is out."):
+        assert scrubber.scrub(text) == (text, {}), text
+
+
+def test_ssn_rules_of_presidio(scrubber):
+    # 078-05-1120 (the Woolworth wallet card) is on presidio's list of published sample
+    # SSNs and is rejected as US_SSN; the phone recognizer still takes it, so the
+    # digits do not survive.
+    out, counts = scrubber.scrub("SSN 078-05-1120")
+    assert "US_SSN" not in counts and "078-05-1120" not in out
+    # The "very weak" SSN patterns (any 9-digit number, score 0.05) are below the
+    # default threshold: order numbers are kept.
+    assert scrubber.scrub("Order number 123456780 has shipped.") == ("Order number 123456780 has shipped.", {})
+    assert PiiScrubber(score_threshold=0.0).scrub("Order number 123456780 has shipped.")[1] == {"US_SSN": 1}
+
+
+def test_text_without_pii_unchanged(scrubber):
+    text = ("The 2019 harvest was 1.2 million tonnes, up 4% on 2018; see chapter 3, "
+            "pages 12-15. Contact the office in room B-204 between 9:00 and 17:30.")
+    out, counts = scrubber.scrub(text)
+    assert out is text and counts == {}
+    assert scrubber.scrub("") == ("", {})
+
+
+def test_multiple_findings_and_counts(scrubber):
+    text = ("Mail a.b@example.org or c.d@example.net, call (415) 555-0132 or "
+            "+44 20 7946 0958, pay with 4111 1111 1111 1111 from 192.0.2.15.")
+    out, counts = scrubber.scrub(text)
+    assert counts == {"CREDIT_CARD": 1, "EMAIL_ADDRESS": 2, "IP_ADDRESS": 1, "PHONE_NUMBER": 2}
+    assert out == ("Mail <EMAIL_ADDRESS> or <EMAIL_ADDRESS>, call <PHONE_NUMBER> or "
+                   "<PHONE_NUMBER>, pay with <CREDIT_CARD> from <IP_ADDRESS>.")
+
+
+def test_adjacent_same_type_findings_stay_separate(scrubber):
+    # presidio-anonymizer would merge same-type entities separated by spaces into one
+    # placeholder; the scrubber keeps one placeholder per finding.
+    assert scrubber.scrub("cc: a@example.org b@example.org") == (
+        "cc: <EMAIL_ADDRESS> <EMAIL_ADDRESS>", {"EMAIL_ADDRESS": 2})
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Pour toute question, écrivez à jean.dupont@exemple.fr avant vendredi.",
+         "Pour toute question, écrivez à <EMAIL_ADDRESS> avant vendredi."),
+        ("Schreiben Sie an max.mustermann@beispiel.de oder an info@münchen.de.",
+         "Schreiben Sie an <EMAIL_ADDRESS> oder an <EMAIL_ADDRESS>."),
+        ("Para más información escriba a soporte@empresa.es, gracias.",
+         "Para más información escriba a <EMAIL_ADDRESS>, gracias."),
+    ],
+)
+def test_non_english_text(scrubber, text, expected):
+    out, counts = scrubber.scrub(text)
+    assert out == expected
+    assert set(counts) == {"EMAIL_ADDRESS"}
+
+
+def test_email_needs_a_public_suffix(scrubber):
+    # Validated against the bundled Public Suffix List snapshot.
+    assert scrubber.scrub("user@localhost and x@example.notatld") == ("user@localhost and x@example.notatld", {})
+
+
+def test_overlapping_findings_become_one_placeholder(scrubber):
+    # The phone recognizer also matches IPv4 addresses and card numbers (same span,
+    # lower score): one finding, of the stronger type.
+    assert scrubber.scrub("host 16.244.11.141 up") == ("host <IP_ADDRESS> up", {"IP_ADDRESS": 1})
+    assert scrubber.scrub("card 4926351740466081") == ("card <CREDIT_CARD>", {"CREDIT_CARD": 1})
+
+
+def test_resolve_overlaps():
+    F = PiiFinding
+    # equal spans: higher score wins
+    assert resolve_overlaps([F("PHONE_NUMBER", 0, 10, 0.4), F("IP_ADDRESS", 0, 10, 0.6)]) == [F("IP_ADDRESS", 0, 10, 0.6)]
+    # contained: the container wins even with a lower score
+    assert resolve_overlaps([F("US_SSN", 3, 14, 0.5), F("PHONE_NUMBER", 0, 14, 0.4)]) == [F("PHONE_NUMBER", 0, 14, 0.4)]
+    # partial overlap: the union, typed by the longer one
+    assert resolve_overlaps([F("A", 0, 6, 0.9), F("B", 4, 14, 0.4)], ("A", "B")) == [F("B", 0, 14, 0.4)]
+    # touching spans stay apart; output sorted by start
+    assert resolve_overlaps([F("B", 5, 9, 1.0), F("A", 0, 5, 1.0)]) == [F("A", 0, 5, 1.0), F("B", 5, 9, 1.0)]
+    # equal length and score: DEFAULT_ENTITIES order
+    assert resolve_overlaps([F("US_SSN", 0, 4, 0.5), F("EMAIL_ADDRESS", 0, 4, 0.5)])[0].entity_type == "EMAIL_ADDRESS"
+    assert resolve_overlaps([]) == []
+
+
+def test_offline_no_network_no_cache(monkeypatch, tmp_path):
+    """Building the scrubber and scrubbing an e-mail never opens a connection nor writes a cache."""
+    attempts = []
+
+    def guard(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network disabled in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", guard)
+    monkeypatch.setattr(socket.socket, "connect_ex", guard)
+    monkeypatch.setattr(socket, "create_connection", guard)
+    monkeypatch.setattr(socket, "getaddrinfo", guard)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for var in ("HOME", "XDG_CACHE_HOME", "TLDEXTRACT_CACHE"):
+        monkeypatch.setenv(var, str(cache))
+    monkeypatch.delenv("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", raising=False)
+
+    # Control: the guard does catch tldextract's default download of the suffix list.
+    import tldextract
+
+    tldextract.TLDExtract(cache_dir=None)("a.example.com")
+    assert attempts, "the socket guard did not see tldextract's download attempt"
+    attempts.clear()
+
+    pii.offline_tld_extract.cache_clear()  # parse the snapshot again, under the guard
+    scrubber = PiiScrubber()
+    assert scrubber.scrub("Contact: jane.doe@example.co.uk") == ("Contact: <EMAIL_ADDRESS>", {"EMAIL_ADDRESS": 1})
+    assert attempts == []
+    assert list(cache.rglob("*")) == []
+
+
+def test_configuration_and_errors():
+    with pytest.raises(ValueError, match="PERSON"):
+        PiiScrubber(entities=("EMAIL_ADDRESS", "PERSON"))  # NER needs an nlp_configuration
+    with pytest.raises(ValueError):
+        PiiScrubber(entities=())
+    only_email = PiiScrubber(entities=("EMAIL_ADDRESS",))
+    assert only_email.scrub("a@example.com (415) 555-0132") == ("<EMAIL_ADDRESS> (415) 555-0132", {"EMAIL_ADDRESS": 1})
+
+    # A user nlp_configuration with several languages (no-op here; spaCy models alike).
+    config = {"nlp_engine_name": "no_op", "models": [{"lang_code": "en", "model_name": "none"},
+                                                     {"lang_code": "de", "model_name": "none"}]}
+    multi = PiiScrubber(nlp_configuration=config)
+    assert multi.scrub("Mail an a@beispiel.de", language="de") == ("Mail an <EMAIL_ADDRESS>", {"EMAIL_ADDRESS": 1})
+    assert multi.scrub("Mail a@example.com") == ("Mail <EMAIL_ADDRESS>", {"EMAIL_ADDRESS": 1})
+    with pytest.raises(ValueError, match="language"):
+        PiiScrubber(language="fr", nlp_configuration=config)
+
+
+def test_pickles_by_configuration():
+    s = PiiScrubber(entities=("EMAIL_ADDRESS", "IP_ADDRESS"), score_threshold=0.5)
+    s2 = pickle.loads(pickle.dumps(s))
+    assert (s2.entities, s2.language, s2.score_threshold) == (("EMAIL_ADDRESS", "IP_ADDRESS"), "en", 0.5)
+    assert s2.scrub("x@example.com at 192.0.2.15") == ("<EMAIL_ADDRESS> at <IP_ADDRESS>",
+                                                      {"EMAIL_ADDRESS": 1, "IP_ADDRESS": 1})
+
+
+def _load_pii_eval():
+    spec = importlib.util.spec_from_file_location("gristmill_bench_pii_eval", REPO / "benchmarks" / "pii_eval.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quality_on_presidio_synthetic_set(scrubber):
+    if not PII_SET.exists():
+        pytest.skip(f"PII evaluation set absent: {PII_SET} (see ../shared/data/README.md)")
+    pii_eval = _load_pii_eval()
+    report = pii_eval.evaluate(PII_SET, limit=200, scrubber=scrubber)
+    overall, ref = report["overall"], report["reference"]
+    assert report["n_sentences"] == 200 and overall["n_gold"] > 20
+    assert set(report["per_type"]) == set(DEFAULT_ENTITIES)
+    assert abs(overall["precision"] - ref["precision"]) <= 0.1, report
+    assert abs(overall["recall"] - ref["recall"]) <= 0.1, report

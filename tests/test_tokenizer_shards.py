@@ -1,0 +1,103 @@
+import io
+import itertools
+
+import numpy as np
+import pytest
+
+from gristmill import tokfile
+from gristmill.transforms import tokenizer as T
+from gristmill.transforms.shards import write_one_shard
+
+WORDS = ["river", "harbour", "council", "library", "weather", "market", "garden", "station",
+         "morning", "evening", "visitors", "teachers", "bakers", "opened", "closed", "visited"]
+LINES = [f"The {a} and the {b} {c} near the {d} in 2026." for a, b, c, d in
+         itertools.islice(itertools.permutations(WORDS, 4), 3000)]
+
+
+@pytest.fixture(scope="module")
+def model():
+    return T.train_bpe(LINES, T.TokenizerConfig(vocab_size=400))
+
+
+def test_training_lines_respect_max_length():
+    text = "short line\n\n" + "word " * 3000 + "\nend"
+    lines = list(T.training_lines(text, 1000))
+    assert lines[0] == "short line" and lines[-1] == "end"
+    assert all(0 < len(x.encode()) <= 1000 for x in lines)
+    assert "".join(lines[1:-1]).replace(" ", "") == "word" * 3000
+
+
+def test_train_bpe_llama_options(model):
+    sp = T.load_processor(model)
+    assert sp.vocab_size() == 400
+    assert (sp.unk_id(), sp.bos_id(), sp.eos_id(), sp.pad_id()) == (0, 1, 2, 3)
+    assert sp.encode("2026", out_type=str)[-4:] == ["2", "0", "2", "6"]  # split_digits
+    assert sp.decode(sp.encode("Straße 42 — ok\ttab")) == "Straße 42 — ok\ttab"  # byte fallback
+    assert T.train_bpe(LINES, T.TokenizerConfig(vocab_size=400)) == model  # deterministic
+
+
+def test_vocab_too_high_is_capped(caplog):
+    m = T.train_bpe(LINES[:50], T.TokenizerConfig(vocab_size=5000))
+    assert T.load_processor(m).vocab_size() < 5000
+    assert "too high" in caplog.text
+
+
+def test_no_text_is_a_clear_error():
+    with pytest.raises(ValueError, match="no text"):
+        T.train_bpe([], T.TokenizerConfig())
+
+
+def test_encode_docs_bos_eos(model):
+    sp = T.load_processor(model)
+    (ids,) = T.encode_docs(sp, ["The river opened."])
+    assert ids[0] == T.BOS and ids[-1] == T.EOS
+    assert sp.decode(ids[1:-1].tolist()) == "The river opened."
+
+
+def test_split_and_shard_are_stable():
+    ids = [f"{i:016x}" for i in range(2000)]
+    val = [i for i in ids if T.split_of(i, 0.1) == "val"]
+    assert 150 < len(val) < 250 and val == [i for i in ids if T.split_of(i, 0.1) == "val"]
+    counts = np.bincount([T.shard_of(i, 4) for i in ids], minlength=4)
+    assert counts.min() > 400
+
+
+def test_shard_roundtrip_sorted_by_id(tmp_path, model):
+    sp = T.load_processor(model)
+    docs = [("b", T.encode_docs(sp, ["The garden closed."])[0]),
+            ("a", T.encode_docs(sp, ["The station opened in 2026."])[0])]
+    entry = write_one_shard(str(tmp_path), "train", 1, 3, docs, model, {"run_id": "t"})
+    assert entry["path"] == "train-00001-of-00003.tok" and entry["num_docs"] == 2
+    f = tokfile.TokFile(str(tmp_path / entry["path"]), verify=True)
+    assert f.header.token_width == 2 and f.header.meta == {"run_id": "t"}
+    assert f.header.tokenizer_sha256 == T.model_info(model)["sha256"]
+    assert sp.decode(f.doc(0)[1:-1].tolist()) == "The station opened in 2026."
+    assert f.header.num_tokens == sum(len(t) for _, t in docs)
+    assert tokfile.sha256_file(str(tmp_path / entry["path"])) == entry["sha256"]
+    assert not list(tmp_path.glob("*.inprogress"))
+
+
+def test_empty_shard_and_corruption_detected(tmp_path, model):
+    entry = write_one_shard(str(tmp_path), "val", 0, 1, [], model, {})
+    assert tokfile.TokFile(str(tmp_path / entry["path"]), verify=True).header.num_docs == 0
+    sp = T.load_processor(model)
+    entry = write_one_shard(str(tmp_path), "train", 0, 1,
+                            [("a", T.encode_docs(sp, ["The river."])[0])], model, {})
+    path = tmp_path / entry["path"]
+    raw = bytearray(path.read_bytes())
+    raw[tokfile.HEADER_SIZE] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="crc32"):
+        tokfile.TokFile(str(path), verify=True)
+    with pytest.raises(ValueError, match="magic"):
+        tokfile.Header.unpack(b"\0" * tokfile.HEADER_SIZE)
+
+
+def test_token_width_grows_with_vocab():
+    buf = io.BytesIO()
+    tokfile.write_shard(buf, [[1, 70000, 2]], vocab_size=70001, bos_id=1, eos_id=2, pad_id=3,
+                        tokenizer_sha256="00" * 32, shard_id=0, num_shards=1, meta={})
+    assert tokfile.Header.unpack(buf.getvalue()).token_width == 4
+    with pytest.raises(ValueError, match="outside"):
+        tokfile.write_shard(io.BytesIO(), [[1, 500, 2]], vocab_size=400, bos_id=1, eos_id=2,
+                            pad_id=3, tokenizer_sha256="00" * 32, shard_id=0, num_shards=1, meta={})

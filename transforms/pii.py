@@ -1,0 +1,248 @@
+"""PII scrubbing: presidio pattern recognizers find, presidio-anonymizer replaces.
+
+Pure logic, no Beam. A :class:`PiiScrubber` is heavy to build (presidio imports spaCy,
+the suffix list is parsed once): build one per worker (``DoFn.setup``) and reuse it.
+
+What it does
+  * Finds e-mail addresses, phone numbers, credit cards (Luhn), IBANs (checksum), IP
+    addresses and US SSNs with presidio-analyzer's own pattern recognizers, on the
+    no-op NLP engine: no spaCy model is loaded or needed. Users who have spaCy (or
+    stanza/transformers) models can pass ``nlp_configuration`` (presidio's
+    ``NlpEngineProvider`` format) and ask for NER entities such as ``PERSON``.
+  * Replaces every finding with a type placeholder (``<EMAIL_ADDRESS>``) through
+    presidio-anonymizer's ``replace`` operator and counts the findings per type.
+
+Languages
+  The pattern recognizers are language-agnostic (regexes + checksums +
+  ``phonenumbers``), but presidio keys every recognizer by a language code. They are
+  registered for one language (``language``, "en" by default) and every text is
+  analysed with that code whatever its real language (de, fr, es, ... text is kept by
+  the pipeline): the findings are the same. With a user ``nlp_configuration`` naming
+  several models, ``scrub(text, language=...)`` picks the model per text.
+
+Overlaps
+  Findings that overlap are merged before replacement into one finding covering their
+  union (so no flagged character survives), typed by the longest member (then the
+  higher score, then the order of ``DEFAULT_ENTITIES``). For equal spans and contained
+  spans this is what presidio-anonymizer's default conflict resolution does (highest
+  score wins / container wins); doing it here as well means the anonymizer receives
+  non-overlapping spans, so ``find`` returns exactly the spans ``scrub`` replaces (one
+  placeholder each, counted once). Same-type findings separated only by spaces are
+  kept apart (``merge_entities_with_spaces=False``), so "a@x.org b@y.org" becomes
+  "<EMAIL_ADDRESS> <EMAIL_ADDRESS>" with a count of 2.
+
+Offline
+  presidio's ``EmailRecognizer.validate_result`` calls the module-level
+  ``tldextract.extract``, whose default extractor downloads the Public Suffix List on
+  first use (with no timeout) and caches it under ``~/.cache``. The scrubber uses a
+  subclass whose validation calls a private ``tldextract.TLDExtract(suffix_list_urls=(),
+  cache_dir=None)``: no URL is tried, nothing is cached on disk, the suffix list
+  snapshot bundled with tldextract is used. tldextract's global extractor is left
+  untouched.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import functools
+from typing import Any, Iterable, Mapping, Optional
+
+DEFAULT_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN")
+
+# Presidio scores: IP 0.6, e-mail/IBAN/credit card 1.0 once validated, SSN 0.5 for the
+# NNN-NN-NNNN form, phone 0.4. The SSN recognizer also has "very weak" 0.05 patterns
+# (any 9-digit number, NNNNN-NNNN) that would scrub order numbers and ZIP+4 codes;
+# 0.3 drops those and nothing else (same P/R as 0.0 on presidio's synthetic set).
+DEFAULT_SCORE_THRESHOLD = 0.3
+
+# Which presidio pattern recognizer finds which entity (class names in
+# presidio_analyzer.predefined_recognizers). EMAIL_ADDRESS uses the offline subclass.
+_PATTERN_RECOGNIZERS = {
+    "EMAIL_ADDRESS": None,
+    "PHONE_NUMBER": "PhoneRecognizer",
+    "CREDIT_CARD": "CreditCardRecognizer",
+    "IBAN_CODE": "IbanRecognizer",
+    "IP_ADDRESS": "IpRecognizer",
+    "US_SSN": "UsSsnRecognizer",
+}
+PATTERN_ENTITIES = tuple(_PATTERN_RECOGNIZERS)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PiiFinding:
+    """One span that ``scrub`` replaces: text[start:end] -> ``<entity_type>``."""
+    entity_type: str
+    start: int
+    end: int
+    score: float
+
+
+@functools.lru_cache(maxsize=1)
+def offline_tld_extract():
+    """A tldextract extractor that never touches the network nor writes a cache.
+
+    ``suffix_list_urls=()``: no download is attempted; ``cache_dir=None``: the disk cache
+    is disabled (no ``~/.cache/python-tldextract``); the bundled snapshot is parsed
+    (``fallback_to_snapshot=True``, the default, named here on purpose).
+    """
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _offline_email_recognizer_class():
+    from presidio_analyzer.predefined_recognizers import EmailRecognizer
+
+    class OfflineEmailRecognizer(EmailRecognizer):
+        """presidio's EmailRecognizer, validating the domain with the offline extractor."""
+
+        def validate_result(self, pattern_text: str) -> bool:
+            return offline_tld_extract()(pattern_text).fqdn != ""
+
+    return OfflineEmailRecognizer
+
+
+def _pattern_recognizer(entity: str, language: str):
+    if entity == "EMAIL_ADDRESS":
+        cls = _offline_email_recognizer_class()
+    else:
+        from presidio_analyzer import predefined_recognizers
+
+        cls = getattr(predefined_recognizers, _PATTERN_RECOGNIZERS[entity])
+    return cls(supported_language=language)
+
+
+def resolve_overlaps(findings: Iterable[Any], entity_order: Iterable[str] = DEFAULT_ENTITIES) -> list[PiiFinding]:
+    """Merge overlapping findings (anything with entity_type/start/end/score).
+
+    Each group of transitively overlapping findings becomes one finding spanning their
+    union, typed by its longest member, then the highest score, then ``entity_order``.
+    Touching spans (end == start) do not overlap. Returns findings sorted by start.
+    """
+    rank = {e: i for i, e in enumerate(entity_order)}
+    items = sorted(findings, key=lambda r: (r.start, -r.end))
+    out: list[PiiFinding] = []
+    group: list[Any] = []
+    group_end = -1
+
+    def flush() -> None:
+        if not group:
+            return
+        best = max(group, key=lambda r: (r.end - r.start, r.score, -rank.get(r.entity_type, len(rank))))
+        out.append(PiiFinding(best.entity_type, group[0].start, group_end, float(best.score)))
+
+    for r in items:
+        if r.end <= r.start:
+            continue
+        if group and r.start < group_end:
+            group.append(r)
+            group_end = max(group_end, r.end)
+        else:
+            flush()
+            group = [r]
+            group_end = r.end
+    flush()
+    return out
+
+
+class PiiScrubber:
+    """Find PII with presidio pattern recognizers and replace it by ``<ENTITY_TYPE>``.
+
+    :param entities: entity types to find. The pattern ones are ``PATTERN_ENTITIES``;
+        NER types (``PERSON``, ...) need an ``nlp_configuration`` whose engine has them.
+    :param language: the language code the recognizers are registered for and every
+        text is analysed with (see the module docstring: the patterns ignore it).
+    :param score_threshold: minimum presidio score of a finding (``None``: presidio's
+        per-recognizer defaults).
+    :param nlp_configuration: ``NlpEngineProvider`` configuration, e.g. ``{"nlp_engine_name":
+        "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_lg"}]}``.
+        Default: presidio's no-op engine for ``language`` (no model is loaded).
+    """
+
+    def __init__(
+        self,
+        entities: Iterable[str] = DEFAULT_ENTITIES,
+        language: str = "en",
+        score_threshold: Optional[float] = DEFAULT_SCORE_THRESHOLD,
+        nlp_configuration: Optional[Mapping[str, Any]] = None,
+    ):
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
+        from presidio_anonymizer import AnonymizerEngine
+        from presidio_anonymizer.entities import OperatorConfig
+
+        entities = tuple(dict.fromkeys(entities))
+        if not entities:
+            raise ValueError("entities must not be empty")
+        self.entities = entities
+        self.language = language
+        self.score_threshold = score_threshold
+        self.nlp_configuration = dict(nlp_configuration) if nlp_configuration is not None else None
+
+        config = self.nlp_configuration or {
+            "nlp_engine_name": "no_op",
+            "models": [{"lang_code": language, "model_name": "none"}],
+        }
+        nlp_engine = NlpEngineProvider(nlp_configuration=config).create_engine()
+        languages = list(nlp_engine.get_supported_languages())
+        if language not in languages:
+            raise ValueError(f"language {language!r} is not one of the NLP engine's languages {languages}")
+
+        pattern_entities = [e for e in entities if e in _PATTERN_RECOGNIZERS]
+        recognizers = [_pattern_recognizer(e, lang) for lang in languages for e in pattern_entities]
+        registry = RecognizerRegistry(recognizers=recognizers, supported_languages=languages)
+        available = set(pattern_entities)
+        if not isinstance(nlp_engine, NoOpNlpEngine):
+            registry.add_nlp_recognizer(nlp_engine=nlp_engine)
+            available |= set(nlp_engine.get_supported_entities())
+        unknown = [e for e in entities if e not in available]
+        if unknown:
+            raise ValueError(
+                f"no recognizer for {unknown}: pattern entities are {list(PATTERN_ENTITIES)}, "
+                "NER entities need an nlp_configuration whose engine provides them"
+            )
+        if not recognizers and isinstance(nlp_engine, NoOpNlpEngine):
+            raise ValueError("no recognizer selected")
+
+        self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=languages)
+        self._anonymizer = AnonymizerEngine()
+        self._operators = {"DEFAULT": OperatorConfig("replace")}  # replace -> "<ENTITY_TYPE>"
+        if "EMAIL_ADDRESS" in entities:
+            offline_tld_extract()("warm.example.com")  # parse the suffix list now, not on the first e-mail
+
+    def __reduce__(self):
+        # Rebuilt from its arguments when unpickled (e.g. shipped inside a DoFn).
+        return (type(self), (self.entities, self.language, self.score_threshold, self.nlp_configuration))
+
+    def find(self, text: str, language: Optional[str] = None) -> list[PiiFinding]:
+        """The non-overlapping findings that ``scrub`` replaces, sorted by start."""
+        if not text:
+            return []
+        results = self._analyzer.analyze(
+            text=text,
+            language=language or self.language,
+            entities=list(self.entities),
+            score_threshold=self.score_threshold,
+        )
+        return resolve_overlaps(results, self.entities)
+
+    def scrub(self, text: str, language: Optional[str] = None) -> tuple[str, dict[str, int]]:
+        """Return (text with each finding replaced by ``<ENTITY_TYPE>``, {entity type: count}).
+
+        Only types found appear in the counts; a text without PII comes back unchanged
+        (the same object) with ``{}``.
+        """
+        findings = self.find(text, language)
+        if not findings:
+            return text, {}
+        from presidio_anonymizer.entities import RecognizerResult
+
+        result = self._anonymizer.anonymize(
+            text=text,
+            analyzer_results=[RecognizerResult(f.entity_type, f.start, f.end, f.score) for f in findings],
+            operators=dict(self._operators),
+            merge_entities_with_spaces=False,
+        )
+        counts = collections.Counter(item.entity_type for item in result.items)
+        return result.text, dict(sorted(counts.items()))
