@@ -77,8 +77,8 @@ def code_version() -> str:
         return gristmill.__version__
 
 
-def build(p: beam.Pipeline, o: GristmillOptions) -> None:
-    """Compose the whole job on pipeline p."""
+def build(p: beam.Pipeline, o: GristmillOptions) -> dict:
+    """Compose the whole job on pipeline p; return its main PCollections (for tests)."""
     out = o.output.rstrip("/")
     config = job_config(o)
     digest = __import__("hashlib").sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
@@ -136,6 +136,8 @@ def build(p: beam.Pipeline, o: GristmillOptions) -> None:
              write_run_files, out=out, run_id=run_id, config=config, config_sha256=digest,
              counts=AsOne(counts), shards=AsList(shards), inputs=AsList(inputs),
              model=AsOne(model), rejected_files=AsList(rejected_files)))
+    return {"kept": kept, "rejected": all_rejected, "shards": shards, "inputs": inputs,
+            "counts": counts}
 
 
 def stage_stats(counts: list, records_read: int) -> dict:
