@@ -10,9 +10,9 @@ import pytest
 
 from gristmill.transforms import pii
 from gristmill.transforms.pii import DEFAULT_ENTITIES, PiiFinding, PiiScrubber, resolve_overlaps
+from tests.conftest import shared_data
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-PII_SET = REPO.parent / "shared" / "data" / "pii" / "synth_dataset_v2.json"
 
 
 @pytest.fixture(scope="module")
@@ -191,10 +191,9 @@ def _load_pii_eval():
 
 
 def test_quality_on_presidio_synthetic_set(scrubber):
-    if not PII_SET.exists():
-        pytest.skip(f"PII evaluation set absent: {PII_SET} (see ../shared/data/README.md)")
+    path = shared_data("pii", "synth_dataset_v2.json")  # skips with a message when absent
     pii_eval = _load_pii_eval()
-    report = pii_eval.evaluate(PII_SET, limit=200, scrubber=scrubber)
+    report = pii_eval.evaluate(path, limit=200, scrubber=scrubber)
     overall, ref = report["overall"], report["reference"]
     assert report["n_sentences"] == 200 and overall["n_gold"] > 20
     assert set(report["per_type"]) == set(DEFAULT_ENTITIES)

@@ -47,6 +47,10 @@ import dataclasses
 import functools
 from typing import Any, Iterable, Mapping, Optional
 
+from gristmill.transforms.stage import StageFn
+
+STAGE = "pii"
+
 DEFAULT_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN")
 
 # Presidio scores: IP 0.6, e-mail/IBAN/credit card 1.0 once validated, SSN 0.5 for the
@@ -246,3 +250,27 @@ class PiiScrubber:
         )
         counts = collections.Counter(item.entity_type for item in result.items)
         return result.text, dict(sorted(counts.items()))
+
+
+class PiiScrub(StageFn):
+    """Beam shell: presidio engines are built once per worker in setup."""
+    stage = STAGE
+
+    def __init__(self, entities=DEFAULT_ENTITIES, score_threshold: float = DEFAULT_SCORE_THRESHOLD):
+        super().__init__()
+        self.entities, self.score_threshold = tuple(entities), score_threshold
+
+    def setup(self):
+        self.scrubber = PiiScrubber(self.entities, score_threshold=self.score_threshold)
+
+    def apply(self, doc):
+        doc.text, doc.pii = self.scrubber.scrub(doc.text)
+        for entity, n in doc.pii.items():
+            _pii_counter(entity).inc(n)
+        return doc
+
+
+@functools.lru_cache(maxsize=None)
+def _pii_counter(entity: str):
+    from apache_beam.metrics import Metrics
+    return Metrics.counter(STAGE, entity)

@@ -1,0 +1,1 @@
+"""Benchmarks and quality evaluations (run as scripts: python -m benchmarks.<name>)."""
