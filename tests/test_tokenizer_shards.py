@@ -42,6 +42,11 @@ def test_vocab_too_high_is_capped(caplog):
     assert "too high" in caplog.text
 
 
+def test_vocab_below_byte_pieces_is_a_clear_error():
+    with pytest.raises(ValueError, match="raise --vocab-size"):
+        T.train_bpe(LINES, T.TokenizerConfig(vocab_size=100))
+
+
 def test_no_text_is_a_clear_error():
     with pytest.raises(ValueError, match="no text"):
         T.train_bpe([], T.TokenizerConfig())

@@ -77,6 +77,12 @@ def train_bpe(lines: Iterable[str], config: TokenizerConfig = TokenizerConfig())
                 unk_id=UNK, bos_id=BOS, eos_id=EOS, pad_id=PAD, num_threads=1, minloglevel=2)
             return out.getvalue()
         except RuntimeError as e:
+            small = re.search(r"smaller than required_chars\. (\d+) vs (\d+)", str(e))
+            if small:
+                raise ValueError(
+                    f"vocab_size {small.group(1)} is below the {small.group(2)} pieces this text "
+                    "needs (its characters, 256 byte-fallback pieces, special ids): raise "
+                    "--vocab-size") from None
             m = re.search(r"Vocabulary size too high \((\d+)\).*<= (\d+)", str(e))
             if not m:
                 raise

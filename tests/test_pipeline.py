@@ -1,0 +1,195 @@
+"""The whole job on real Beam (FnApiRunner), real models, small inputs."""
+import glob
+import gzip
+import json
+import os
+import re
+
+import apache_beam as beam
+import pytest
+from apache_beam.options.pipeline_options import PipelineOptions
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that, equal_to
+from warcio.archiveiterator import ArchiveIterator
+
+from gristmill import tokfile
+from gristmill.pipelines.crawl import STAGES, GristmillOptions, build
+from gristmill.transforms.tokenizer import load_processor
+from tests.conftest import shared_data
+from tests.warc_util import page, write_warc
+
+EN = [
+    ["The city council met on Tuesday evening to discuss the budget for the public library, "
+     "which has been closed on Sundays since the spring.",
+     "Several residents asked the members to keep the reading rooms open later during the "
+     "winter, when many students have nowhere quiet to work after school.",
+     "The mayor said that the proposal would be studied with care and that a decision is "
+     "expected before the next session in March."],
+    ["Fishermen in the northern harbour reported a good season after two difficult years "
+     "of storms and falling prices at the market.",
+     "The cooperative bought a second cold store, so that the catch can be kept fresh for "
+     "longer and sold when the demand in the cities is higher.",
+     "Young people are returning to the trade, and the school of the village has opened a "
+     "course about boats, nets and the safety rules of the sea."],
+    ["A team of engineers tested a small electric bus on the steep roads around the old "
+     "town during the whole of the last month.",
+     "The vehicle climbed every hill without trouble and the battery still had a third of "
+     "its charge at the end of each day of service.",
+     "The transport office will now decide whether to buy ten more of them for the lines "
+     "that connect the hospital with the railway station."],
+]
+DE = ["Der Stadtrat hat am Dienstag über den neuen Haushalt der Bibliothek gesprochen, die "
+      "seit dem Frühjahr am Sonntag geschlossen ist.",
+      "Viele Bürger baten die Mitglieder, die Lesesäle im Winter länger zu öffnen, weil die "
+      "Schüler nach dem Unterricht einen ruhigen Ort zum Lernen brauchen.",
+      "Der Bürgermeister sagte, dass der Vorschlag sorgfältig geprüft werde und dass eine "
+      "Entscheidung vor der nächsten Sitzung im März erwartet wird."]
+IT = ["Il consiglio comunale si è riunito martedì sera per discutere il bilancio della "
+      "biblioteca pubblica, chiusa la domenica dalla primavera.",
+      "Molti cittadini hanno chiesto di tenere aperte le sale di lettura più a lungo durante "
+      "l'inverno, quando gli studenti non hanno un posto tranquillo.",
+      "Il sindaco ha detto che la proposta sarà studiata con attenzione e che una decisione "
+      "è attesa prima della prossima seduta di marzo."]
+PII = EN[2] + ["For questions write to the press office at press.office@example.org or call "
+               "(415) 555-0132 during the opening hours of the town hall."]
+LOREM = EN[1][:2] + ["Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod."]
+
+H = "https://www.riverside-news.com"
+PAGES = [  # url, body, content type, status -> expected outcome
+    (f"{H}/council.html", page("Council", EN[0]), "text/html; charset=utf-8", "200 OK"),
+    (f"{H}/harbour.html", page("Harbour", EN[1]), "text/html; charset=utf-8", "200 OK"),
+    (f"{H}/bus.html", page("Bus", PII), "text/html; charset=utf-8", "200 OK"),
+    ("https://mirror.example.net/council.html", page("Council", EN[0]), "text/html", "200 OK"),
+    (f"{H}/de/rat.html", page("Rat", DE), "text/html; charset=utf-8", "200 OK"),
+    (f"{H}/it/consiglio.html", page("Consiglio", IT), "text/html; charset=utf-8", "200 OK"),
+    ("https://megacasino-bonus.com/win.html", page("Win", EN[1]), "text/html", "200 OK"),
+    (f"{H}/lorem.html", page("Lorem", LOREM), "text/html", "200 OK"),
+    (f"{H}/logo.png", b"\x89PNG\r\n\x1a\n", "image/png", "200 OK"),
+    (f"{H}/missing.html", b"<html>gone</html>", "text/html", "404 Not Found"),
+    ("ftp://files.riverside-news.com/a.html", page("Ftp", EN[1]), "text/html", "200 OK"),
+]
+
+
+def options(inputs, out, **extra):
+    args = {"output": str(out), "languages": "en,de", "vocab_size": "600", "train_shards": "2",
+            "val_shards": "1", "val_fraction": "0.2", **extra}
+    argv = [f"--input={i}" for i in inputs] + [f"--{k}={v}" for k, v in args.items()]
+    return PipelineOptions(argv)
+
+
+def run(inputs, out, check=None, **extra):
+    opts = options(inputs, out, **extra)
+    with TestPipeline(runner="FnApiRunner", options=opts) as p:
+        outputs = build(p, opts.view_as(GristmillOptions))
+        if check:
+            check(outputs)
+    with open(out / "stats.json") as f:
+        stats = json.load(f)
+    with open(out / "manifest.json") as f:
+        manifest = json.load(f)
+    return stats, manifest
+
+
+def rejected_lines(out):
+    lines = []
+    for path in glob.glob(str(out / "rejected" / "*.jsonl.gz")):
+        with gzip.open(path, "rt") as f:
+            lines += [json.loads(x) for x in f]
+    return lines
+
+
+def shard_docs(out, manifest):
+    sp = load_processor((out / "tokenizer.model").read_bytes())
+    texts = []
+    for split, shards in manifest["splits"].items():
+        for s in shards:
+            f = tokfile.TokFile(str(out / s["path"]), verify=True)
+            assert f.header.num_docs == s["num_docs"] and tokfile.sha256_file(str(out / s["path"])) == s["sha256"]
+            texts += [sp.decode(f.doc(i)[1:-1].tolist()) for i in range(len(f))]
+    return texts
+
+
+def warcio_records(paths):
+    n = 0
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                for _ in ArchiveIterator(f, no_record_parse=True, arc2warc=True):
+                    n += 1
+        except Exception:
+            n += 1  # the read error is one accounted record
+    return n
+
+
+def test_handmade_crawl_exact_outcome(tmp_path):
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc, PAGES)
+    out = tmp_path / "run"
+
+    def check(o):
+        urls = lambda pc: pc | beam.Map(lambda d: d.url)
+        assert_that(urls(o["kept"]["pii"]), equal_to(
+            [f"{H}/council.html", f"{H}/harbour.html", f"{H}/bus.html", f"{H}/de/rat.html"]),
+            label="Survivors")
+        assert_that(o["rejected"] | beam.Map(lambda r: (r.stage, r.reason, r.url)), equal_to(
+            [("read", "warc_request", u) for u, *_ in PAGES]
+            + [("read", "not_html", f"{H}/logo.png"), ("read", "http_status", f"{H}/missing.html"),
+               ("read", "no_http_target_uri", "ftp://files.riverside-news.com/a.html"),
+               ("url_filter", "blocked_domain", "https://megacasino-bonus.com/win.html"),
+               ("langid", "language_not_kept", f"{H}/it/consiglio.html"),
+               ("quality", "c4_lorem_ipsum", f"{H}/lorem.html"),
+               ("dedup", "near_duplicate", "https://mirror.example.net/council.html")]),
+            label="Rejections")
+
+    stats, manifest = run([warc], out, check)
+    assert stats["accounting_ok"], stats["accounting_problems"]
+    assert stats["records_read"] == 2 * len(PAGES) == warcio_records([warc])
+    assert {s["stage"]: s["kept"] for s in stats["stages"]}["tokenize"] == 4
+    texts = shard_docs(out, manifest)
+    assert len(texts) == 4 == sum(manifest["stats"]["documents"].values())
+    bus = next(t for t in texts if "electric bus" in t)
+    assert "<EMAIL_ADDRESS>" in bus and "<PHONE_NUMBER>" in bus and "example.org" not in bus
+    assert "Copyright" not in " ".join(texts)
+    assert len(rejected_lines(out)) == stats["records_read"] - 4
+    assert [s["path"] for s in manifest["splits"]["train"]] == [
+        "train-00000-of-00002.tok", "train-00001-of-00002.tok"]
+    assert manifest["inputs"][0]["sha256"] == tokfile.sha256_file(str(warc))
+
+
+def test_generated_sample_accounts_for_every_record(tmp_path):
+    from gristmill.sample_data import write_sample
+    warc = tmp_path / "sample.warc.gz"
+    summary = write_sample(str(warc), pages=150, seed=3)
+    out = tmp_path / "run"
+
+    def check(o):
+        email = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+        assert_that(o["kept"]["pii"] | beam.Filter(lambda d: email.search(d.text))
+                    | beam.combiners.Count.Globally(), equal_to([0]), label="NoEmailLeft")
+
+    stats, manifest = run([warc], out, check, languages="en,de,fr,es")
+    assert stats["accounting_ok"], stats["accounting_problems"]
+    assert stats["records_read"] == warcio_records([warc])
+    by_stage = {s["stage"]: s for s in stats["stages"]}
+    for stage in ("read", "url_filter", "extract", "langid", "quality", "dedup"):
+        assert by_stage[stage]["dropped_total"] > 0, stage
+    assert by_stage["read"]["dropped"].get("read_error") == 1  # the truncated tail
+    assert by_stage["dedup"]["kept"] < by_stage["quality"]["kept"]
+    docs = shard_docs(out, manifest)
+    assert len(docs) == by_stage["tokenize"]["kept"] > 20
+    rejected = rejected_lines(out)
+    assert len(rejected) + len(docs) == stats["records_read"]
+    assert {r["stage"] for r in rejected} <= set(STAGES)
+    assert summary["pages"] == 150
+
+
+def test_every_shared_warc_completes_and_accounts(tmp_path):
+    paths = sorted(glob.glob(str(shared_data("warc") / "*.gz")))
+    out = tmp_path / "run"
+    stats, manifest = run(paths, out, languages="all", vocab_size="3000")
+    assert stats["accounting_ok"], stats["accounting_problems"]
+    assert stats["records_read"] == warcio_records(paths)
+    assert len(manifest["inputs"]) == len(paths)
+    docs = shard_docs(out, manifest)
+    assert len(rejected_lines(out)) + len(docs) == stats["records_read"]
+    assert any(re.search(r"[\u3040-\u30ff]", t) for t in docs)  # the Japanese crawl survived
