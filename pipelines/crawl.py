@@ -206,7 +206,8 @@ def default_runner_args(argv: list[str]) -> list[str]:
     if any(a == "--runner" or a.startswith("--runner=") for a in argv):
         return argv
     return argv + ["--runner=FnApiRunner", "--direct_running_mode=multi_processing",
-                   f"--direct_num_workers={os.cpu_count() or 1}"]
+                   f"--direct_num_workers={os.cpu_count() or 1}",
+                   "--default_sdk_harness_log_level=WARNING"]
 
 
 def funnel(stats: dict) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import logging
 import re
 
 import trafilatura
@@ -72,6 +73,10 @@ class Extract(StageFn):
     def __init__(self, config: ExtractConfig = ExtractConfig()):
         super().__init__()
         self.config = config
+
+    def setup(self):
+        # trafilatura logs unparsable pages at ERROR; they are counted rejections here
+        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 
     def apply(self, doc):
         return extract(doc, self.config)

@@ -215,4 +215,7 @@ class ReadWarc(beam.PTransform):
                | "SpreadFiles" >> beam.Reshuffle()
                | "ReadRecords" >> beam.ParDo(ReadWarcFile(self.config, self.rejected_tag, "inputs"))
                .with_outputs(self.rejected_tag, "inputs", main="docs"))
-        return out.docs, out[self.rejected_tag], out.inputs
+        # One file fans out into thousands of records: without this, fusion would run
+        # every later stage of a file's records on the one worker that read it.
+        docs = out.docs | "SpreadRecords" >> beam.Reshuffle()
+        return docs, out[self.rejected_tag], out.inputs
