@@ -39,6 +39,17 @@ def test_each_record_becomes_a_document_or_a_reason(tmp_path):
     assert all(d.warc_offset >= 0 and d.warc_file == str(path) for d in docs)
 
 
+def test_garbage_status_line_and_binary_body(tmp_path):
+    path = tmp_path / "bad.warc"
+    block = b"HTPT/1.1 2OO 0K\r\nContent-Type: text/html\r\n\r\n" + HTML
+    junk = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + bytes(range(256)) * 4
+    path.write_bytes(b"".join(
+        b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://a.example.org/%d\r\n"
+        b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n"
+        % (i, len(b)) + b + b"\r\n\r\n" for i, b in enumerate([block, junk])))
+    assert [i.reason for i in read(path)] == ["bad_http_status_line", "binary_body"]
+
+
 def test_too_large_is_rejected_not_read(tmp_path):
     path = tmp_path / "big.warc.gz"
     write_warc(path, [("https://a.example.com/", HTML, "text/html", "200 OK")])

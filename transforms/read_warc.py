@@ -72,25 +72,35 @@ def _mime_and_charset(content_type: str) -> tuple[str, str]:
     return mime, charset
 
 
+class BadStatusLine(ValueError):
+    pass
+
+
 def _read_payload(record, max_bytes: int):
     """(status, content_type, body) of a response record whose HTTP block is unparsed.
 
-    Payloads without HTTP headers (some Wayback/ClueWeb WARCs) keep their whole body,
-    and take their content type from the WARC header.
+    Payloads without HTTP headers (some Wayback/ClueWeb WARCs) keep their whole body
+    and take their content type from the WARC header; a block that the WARC header
+    calls `application/http` must start with an HTTP status line.
     """
+    warc_type = record.rec_headers.get_header("Content-Type") or ""
     first = record.raw_stream.readline()
     if first.startswith(b"HTTP/"):
         record.http_headers = _HTTP_PARSER.parse(record.raw_stream, first.decode("latin-1"))
         status = record.http_headers.get_statuscode()
         content_type = record.http_headers.get_header("Content-Type") or ""
         body = record.content_stream().read(max_bytes + 1)
+    elif warc_type.startswith("application/http"):
+        raise BadStatusLine(first[:80].decode("latin-1"))
     else:
-        status = "200"
-        content_type = record.rec_headers.get_header("Content-Type") or ""
-        if content_type.startswith("application/http"):
-            content_type = ""
+        status, content_type = "200", warc_type
         body = first + record.raw_stream.read(max_bytes + 1 - len(first))
     return status, content_type, body
+
+
+def _looks_binary(body: bytes) -> bool:
+    head = body[:2048]
+    return sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20
 
 
 def iter_records(stream: BinaryIO, warc_file: str,
@@ -134,6 +144,8 @@ def _check(record, doc: Document, rec_type: str, config: ReadConfig):
         return "too_large", str(length)
     try:
         status, content_type, body = _read_payload(record, config.max_record_bytes)
+    except BadStatusLine as e:
+        return "bad_http_status_line", str(e)
     except Exception as e:
         return "bad_payload", f"{type(e).__name__}: {e}"[:300]
     if status != "200":
@@ -148,6 +160,8 @@ def _check(record, doc: Document, rec_type: str, config: ReadConfig):
     if mime not in HTML_TYPES and not (mime in ("", "text/plain", "application/octet-stream")
                                        and _sniff_html(body)):
         return "not_html", mime[:80]
+    if _looks_binary(body):
+        return "binary_body", mime[:80]
     doc.content_type, doc.charset, doc.html = mime or "text/html", charset, body
     return None, None
 
