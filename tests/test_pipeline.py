@@ -171,7 +171,7 @@ def test_generated_sample_accounts_for_every_record(tmp_path):
     assert stats["accounting_ok"], stats["accounting_problems"]
     assert stats["records_read"] == warcio_records([warc])
     by_stage = {s["stage"]: s for s in stats["stages"]}
-    for stage in ("read", "url_filter", "extract", "langid", "quality", "dedup"):
+    for stage in ("read", "url_filter", "langid", "quality", "dedup"):
         assert by_stage[stage]["dropped_total"] > 0, stage
     assert by_stage["read"]["dropped"].get("read_error") == 1  # the truncated tail
     assert by_stage["dedup"]["kept"] < by_stage["quality"]["kept"]
