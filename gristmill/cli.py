@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "sample-data":
         return sample_data(rest)
     if command == "run":
+        import logging  # Beam warns at import time about optional GCP client libraries
+        logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
         from gristmill.pipelines.crawl import main as run
         return run(rest)
     if command == "train":

@@ -6,11 +6,14 @@ rejected/ and counted in stats.json; manifest.json is written last.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -129,12 +132,17 @@ def build(p: beam.Pipeline, o: GristmillOptions) -> dict:
               | "AllTallies" >> beam.Flatten()
               | "Count" >> beam.combiners.Count.PerElement()
               | "CountsList" >> beam.combiners.ToList())
+    content = (docs
+               | "ContentKeys" >> beam.FlatMap(
+                   lambda d: [(("languages", d.lang), 1)] + [(("pii_found", k), n) for k, n in d.pii.items()])
+               | "ContentCounts" >> beam.CombinePerKey(sum)
+               | "ContentList" >> beam.combiners.ToList())
     AsOne, AsList = beam.pvalue.AsSingleton, beam.pvalue.AsList
     _ = (p
          | "Finish" >> beam.Create([None])
          | "WriteManifest" >> beam.Map(
              write_run_files, out=out, run_id=run_id, config=config, config_sha256=digest,
-             counts=AsOne(counts), shards=AsList(shards), inputs=AsList(inputs),
+             counts=AsOne(counts), content=AsOne(content), shards=AsList(shards), inputs=AsList(inputs),
              model=AsOne(model), rejected_files=AsList(rejected_files)))
     return {"kept": kept, "rejected": all_rejected, "shards": shards, "inputs": inputs,
             "counts": counts}
@@ -168,11 +176,13 @@ def _write(path: str, data: bytes) -> None:
         f.write(data)
 
 
-def write_run_files(_, out, run_id, config, config_sha256, counts, shards, inputs, model,
-                    rejected_files) -> str:
+def write_run_files(_, out, run_id, config, config_sha256, counts, content, shards, inputs,
+                    model, rejected_files) -> str:
     """tokenizer.model, stats.json, then manifest.json (its presence marks a finished run)."""
     inputs = sorted(inputs, key=lambda x: x["path"])
     stats = stage_stats(counts, sum(i["records"] for i in inputs))
+    for (kind, key), n in sorted(content, key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+        stats.setdefault(kind, {})[key] = n
     shards = sorted(shards, key=lambda s: (s["split"], s["shard"]))
     splits = {}
     for s in shards:
@@ -215,13 +225,57 @@ def funnel(stats: dict) -> str:
     for s in stats["stages"]:
         top = ", ".join(f"{r} {n}" for r, n in list(s["dropped"].items())[:4])
         lines.append(f"{s['stage']:<11}{s['in']:>8}{s['kept']:>8}{s['dropped_total']:>9}  {top}")
+    lines.append(f"languages kept: {stats.get('languages', {})}")
+    lines.append(f"PII replaced: {stats.get('pii_found', {})}")
     lines.append(f"tokens: {stats.get('tokens')}  accounting ok: {stats['accounting_ok']}")
     return "\n".join(lines)
 
 
-def _heartbeat(stop: threading.Event, start: float) -> None:
-    while not stop.wait(15):
-        print(f"[run] still running, {time.time() - start:.0f}s elapsed", flush=True)
+class _StageWatcher(logging.Handler):
+    """Remembers which steps the FnApiRunner is running now, for the progress lines."""
+
+    LOGGER = "apache_beam.runners.portability.fn_api_runner.fn_runner.run_bundle"
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.current = ""
+
+    def emit(self, record):
+        if str(record.msg).startswith("Running bundle for stage") and record.args:
+            steps = re.findall(r"AppliedPTransform_([A-Za-z]+)", str(record.args[0]))
+            self.current = ", ".join(dict.fromkeys(steps))
+
+    def __enter__(self):
+        logger = logging.getLogger(self.LOGGER)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc):
+        logging.getLogger(self.LOGGER).removeHandler(self)
+
+
+def _heartbeat(stop: threading.Event, start: float, watcher: _StageWatcher) -> None:
+    while not stop.wait(10):
+        now = f", running {watcher.current}" if watcher.current else ""
+        print(f"[run] {time.time() - start:.0f}s elapsed{now}", flush=True)
+
+
+@contextlib.contextmanager
+def _stderr_to(path: str):
+    """Send this process's stderr, and its worker processes', to a file."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -242,15 +296,25 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     start = time.time()
-    print(f"[run] pipeline starting: {', '.join(o.input)} -> {out}", flush=True)
+    log_path = os.path.join(tempfile.gettempdir(), f"gristmill-run-{os.getpid()}.log")
+    print(f"[run] pipeline starting: {', '.join(o.input)} -> {out}\n"
+          f"[run] runner and worker logs: {log_path}", flush=True)
     p = beam.Pipeline(options=options)
     build(p, o)
     stop = threading.Event()
-    threading.Thread(target=_heartbeat, args=(stop, start), daemon=True).start()
-    try:
-        p.run().wait_until_finish()
-    finally:
-        stop.set()
+    with _StageWatcher() as watcher:
+        threading.Thread(target=_heartbeat, args=(stop, start, watcher), daemon=True).start()
+        try:
+            with _stderr_to(log_path):
+                p.run().wait_until_finish()
+        except BaseException:
+            with open(log_path, errors="replace") as f:
+                tail = f.readlines()[-40:]
+            print(f"[run] FAILED after {time.time() - start:.0f}s; end of {log_path}:\n"
+                  + "".join(tail), file=sys.stderr, flush=True)
+            raise
+        finally:
+            stop.set()
     print(f"[run] done in {time.time() - start:.1f}s -> {out}", flush=True)
     if FileSystems.exists(f"{out}/stats.json"):
         with FileSystems.open(f"{out}/stats.json") as f:

@@ -145,6 +145,8 @@ def test_handmade_crawl_exact_outcome(tmp_path):
     assert stats["accounting_ok"], stats["accounting_problems"]
     assert stats["records_read"] == 2 * len(PAGES) == warcio_records([warc])
     assert {s["stage"]: s["kept"] for s in stats["stages"]}["tokenize"] == 4
+    assert stats["languages"] == {"en": 3, "de": 1}
+    assert stats["pii_found"] == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}
     texts = shard_docs(out, manifest)
     assert len(texts) == 4 == sum(manifest["stats"]["documents"].values())
     bus = next(t for t in texts if "electric bus" in t)

@@ -1,5 +1,6 @@
 import glob
 import gzip
+import hashlib
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
@@ -87,6 +88,24 @@ def test_not_a_warc_is_one_read_error(tmp_path):
     path.write_bytes(bytes(range(256)) * 8)
     (item,) = read(path)
     assert item.reason == "read_error" and "ArchiveLoadFailed" in item.detail
+
+
+def test_unreadable_file_is_one_counted_read_error(tmp_path):
+    from gristmill.transforms.read_warc import ReadWarcFile
+    out = list(ReadWarcFile(ReadConfig(), "rejected", "inputs").process(str(tmp_path / "gone.warc.gz")))
+    rejection, summary = out[0].value, out[1].value
+    assert rejection.reason == "read_error" and "gone.warc.gz" in rejection.warc_file
+    assert summary["records"] == 1 and summary["error"]
+
+
+def test_file_summary_has_digest_of_every_byte(tmp_path):
+    from gristmill.transforms.read_warc import ReadWarcFile
+    path = tmp_path / "a.warc.gz"
+    write_warc(path, [("https://a.example.com/", HTML, "text/html", "200 OK")])
+    out = list(ReadWarcFile(ReadConfig(), "rejected", "inputs").process(str(path)))
+    summary = out[-1].value
+    assert summary == {"path": str(path), "bytes": path.stat().st_size, "records": 2, "error": "",
+                       "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
 def test_warc_paths_list_is_expanded(tmp_path):

@@ -177,11 +177,19 @@ class ReadWarcFile(beam.DoFn):
 
     def process(self, path: str):
         self.files.inc()
-        n = 0
-        error = ""
-        raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        n, error = 0, ""
         try:
-            reader = _HashingReader(raw)
+            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        except Exception as e:  # vanished or unreadable since it was matched
+            self.errors.inc()
+            error = f"{type(e).__name__}: {e}"[:300]
+            yield beam.pvalue.TaggedOutput(self.rejected_tag, Rejection(
+                stable_id(path, "open_error"), "", STAGE, "read_error", path, 0, error))
+            yield beam.pvalue.TaggedOutput(self.inputs_tag, {
+                "path": path, "bytes": 0, "sha256": "", "records": 1, "error": error})
+            return
+        reader = _HashingReader(raw)
+        try:
             for item in iter_records(io.BufferedReader(reader, 1 << 16), path, self.config):
                 n += 1
                 if isinstance(item, Rejection):
