@@ -202,14 +202,9 @@ def _hex(rng: random.Random, n: int = 8) -> str:
 
 
 def _luhn_complete(digits: list) -> str:
-    total = 0
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return "".join(map(str, digits)) + str((10 - total % 10) % 10)
+    """The digits followed by the check digit that makes them pass the Luhn check."""
+    prefix = "".join(map(str, digits))
+    return next(prefix + str(c) for c in range(10) if luhn_ok(prefix + str(c)))
 
 
 def luhn_ok(number: str) -> bool:

@@ -42,23 +42,28 @@ class GristmillOptions(PipelineOptions):
         a("--input", action="append", help="WARC path, glob, gs:// path or warc.paths(.gz) list; repeatable")
         a("--output", help="run directory (local or gs://); must not hold a finished run")
         a("--languages", default="en", help="comma-separated lid.176 codes to keep; 'all' keeps every language")
-        a("--lang-min-score", "--lang_min_score", dest="lang_min_score", type=float, default=0.65)
+        a("--lang-min-score", "--lang_min_score", dest="lang_min_score", type=float, default=0.65,
+          help="minimum lid.176 probability (FineWeb/DCLM)")
         a("--langid-model", "--langid_model", dest="langid_model", default="",
           help="fastText model (lid.176.bin, GlotLID); default: the bundled lid.176.ftz")
         a("--url-blocklist", "--url_blocklist", dest="url_blocklist", default="",
           help="file of blocked domains, one per line (replaces the shipped list)")
         a("--max-record-bytes", "--max_record_bytes", dest="max_record_bytes", type=int,
-          default=read_warc.ReadConfig.max_record_bytes)
+          default=read_warc.ReadConfig.max_record_bytes, help="larger records are rejected unread")
         a("--warc-prefix", "--warc_prefix", dest="warc_prefix", default="s3://commoncrawl/",
           help="prefix for relative paths in a warc.paths list")
-        a("--vocab-size", "--vocab_size", dest="vocab_size", type=int, default=32000)
+        a("--vocab-size", "--vocab_size", dest="vocab_size", type=int, default=32000,
+          help="BPE vocabulary; capped with a warning when the text cannot fill it")
         a("--tokenizer-model", "--tokenizer_model", dest="tokenizer_model", default="",
           help="a sentencepiece .model to use instead of training one")
         a("--tokenizer-sample-docs", "--tokenizer_sample_docs", dest="tokenizer_sample_docs",
-          type=int, default=200_000)
-        a("--val-fraction", "--val_fraction", dest="val_fraction", type=float, default=0.01)
-        a("--train-shards", "--train_shards", dest="train_shards", type=int, default=8)
-        a("--val-shards", "--val_shards", dest="val_shards", type=int, default=1)
+          type=int, default=200_000, help="documents (smallest id hashes) the tokenizer trains on")
+        a("--val-fraction", "--val_fraction", dest="val_fraction", type=float, default=0.01,
+          help="share of documents in the val split (by id hash)")
+        a("--train-shards", "--train_shards", dest="train_shards", type=int, default=8,
+          help="shard files for the train split")
+        a("--val-shards", "--val_shards", dest="val_shards", type=int, default=1,
+          help="shard files for the val split")
         a("--run-id", "--run_id", dest="run_id", default="", help="default: the output folder's name")
 
 
@@ -278,8 +283,24 @@ def _stderr_to(path: str):
         os.close(saved)
 
 
+def print_help() -> None:
+    import argparse
+    parser = argparse.ArgumentParser(
+        prog="gristmill run", description=__doc__,
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="Every other flag is a Beam pipeline option (--runner, --project, --region, "
+               "--temp_location, --setup_file, --direct_num_workers, ...). Without --runner: "
+               "FnApiRunner, one worker process per core.")
+    GristmillOptions._add_argparse_args(parser)
+    parser.print_help()
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = default_runner_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "-h" in argv or "--help" in argv:
+        print_help()
+        return 0
+    argv = default_runner_args(argv)
     options = PipelineOptions(argv)
     o = options.view_as(GristmillOptions)
     if not o.input or not o.output:
