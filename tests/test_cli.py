@@ -1,0 +1,51 @@
+"""The console script as a user runs it: default runner (FnApiRunner, multi-processing)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+EXE = os.path.join(os.path.dirname(sys.executable), "gristmill")
+
+
+def gristmill(*args, check=True):
+    r = subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=600)
+    if check and r.returncode:
+        raise AssertionError(f"gristmill {args} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
+    return r
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "sample.warc.gz"
+    gristmill("sample-data", "--output", path, "--pages", 80, "--seed", 1)
+    return path
+
+
+def test_sample_data_same_seed_same_bytes(sample, tmp_path):
+    again = tmp_path / "again.warc.gz"
+    out = gristmill("sample-data", "--output", again, "--pages", 80, "--seed", 1).stdout
+    assert again.read_bytes() == sample.read_bytes()
+    assert '"pages": 80' in out
+
+
+def test_run_default_runner_then_refuse_to_overwrite(sample, tmp_path):
+    run = tmp_path / "run"
+    r = gristmill("run", "--input", sample, "--output", run, "--languages", "en,de,fr,es",
+                  "--vocab-size", 2000, "--train-shards", 2)
+    assert "accounting ok: True" in r.stdout and "[run] done" in r.stdout
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["config"]["train_shards"] == 2 and len(manifest["splits"]["train"]) == 2
+    assert manifest["stats"]["accounting_ok"]
+    again = gristmill("run", "--input", sample, "--output", run, check=False)
+    assert again.returncode == 2 and "already holds a finished run" in again.stderr
+
+
+def test_run_input_errors_are_clear(tmp_path):
+    r = gristmill("run", "--input", tmp_path / "none*.warc.gz", "--output", tmp_path / "r", check=False)
+    assert r.returncode == 2 and "no file matches" in r.stderr
+    r = gristmill("run", "--output", tmp_path / "r", check=False)
+    assert r.returncode == 2 and "--input and --output are required" in r.stderr
+    assert "--vocab-size" in gristmill("run", "--help").stdout
+    assert gristmill("frobnicate", check=False).returncode == 2
