@@ -186,7 +186,7 @@ def test_generated_sample_accounts_for_every_record(tmp_path):
 
 
 def test_every_shared_warc_completes_and_accounts(tmp_path):
-    paths = sorted(glob.glob(str(shared_data("warc") / "*.gz")))
+    paths = sorted(glob.glob(str(shared_data("warc") / "*")) + glob.glob(str(shared_data("warc-malformed") / "*")))
     out = tmp_path / "run"
     stats, manifest = run(paths, out, languages="all", vocab_size="3000")
     assert stats["accounting_ok"], stats["accounting_problems"]
