@@ -10,7 +10,6 @@ small GPT has something to learn and the loss falls well below ln(vocab).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import time
@@ -53,51 +52,44 @@ def synthetic_docs(num_docs: int, seed: int = 0, num_words: int = 3000,
     return docs
 
 
-def train_tokenizer(texts: list[str], model_path: str, vocab_size: int, seed_sentences: int = 200_000) -> None:
-    """sentencepiece BPE with the Llama-style options the pipeline uses."""
-    import sentencepiece as spm
-    buf = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(texts), model_writer=buf, model_type="bpe",
-        vocab_size=vocab_size, byte_fallback=True, character_coverage=1.0,
-        normalization_rule_name="identity", split_digits=True, num_threads=2,
-        input_sentence_size=seed_sentences, shuffle_input_sentence=True,
-        max_sentence_length=1 << 16, hard_vocab_limit=False, minloglevel=2, **SPECIAL)
+def train_tokenizer(texts: list[str], model_path: str, vocab_size: int) -> None:
+    """The pipeline's own BPE training (transforms/tokenizer.py), written to model_path."""
+    from gristmill.transforms.tokenizer import TokenizerConfig, train_bpe, training_lines
+    model = train_bpe((ln for t in texts for ln in training_lines(t)),
+                      TokenizerConfig(vocab_size=vocab_size))
     with open(model_path, "wb") as f:
-        f.write(buf.getvalue())
+        f.write(model)
 
 
 def write_run_dir(out_dir: str, tokenizer_model: str, splits: dict[str, list[list[list[int]]]],
                   config: dict | None = None) -> dict:
     """Write shards + manifest. splits: name -> shards -> documents (`[BOS] ids [EOS]`)."""
-    import sentencepiece as spm
+    from gristmill.transforms.tokenizer import model_info
     os.makedirs(out_dir, exist_ok=True)
     tok_path = os.path.join(out_dir, "tokenizer.model")
     if os.path.abspath(tokenizer_model) != os.path.abspath(tok_path):
         with open(tokenizer_model, "rb") as src, open(tok_path, "wb") as dst:
             dst.write(src.read())
-    sp = spm.SentencePieceProcessor(model_file=tok_path)
-    tok_sha = sha256_file(tok_path)
-    vocab = sp.get_piece_size()
+    with open(tok_path, "rb") as f:
+        info = model_info(f.read())
     manifest_splits = {}
     for split, shards in splits.items():
         entries = []
         for k, docs in enumerate(shards):
             name = shard_name(split, k, len(shards))
             with open(os.path.join(out_dir, name), "wb") as f:
-                info = write_shard(f, docs, vocab_size=vocab, bos_id=sp.bos_id(),
-                                   eos_id=sp.eos_id(), pad_id=sp.pad_id(),
-                                   tokenizer_sha256=tok_sha, shard_id=k, num_shards=len(shards),
-                                   meta={"run_id": "synthetic"})
-            entries.append({"path": name, "num_tokens": info["num_tokens"],
-                            "num_docs": info["num_docs"],
+                written = write_shard(f, docs, vocab_size=info["vocab_size"],
+                                      bos_id=info["bos_id"], eos_id=info["eos_id"],
+                                      pad_id=info["pad_id"], tokenizer_sha256=info["sha256"],
+                                      shard_id=k, num_shards=len(shards),
+                                      meta={"run_id": "synthetic"})
+            entries.append({"path": name, "num_tokens": written["num_tokens"],
+                            "num_docs": written["num_docs"],
                             "sha256": sha256_file(os.path.join(out_dir, name))})
         manifest_splits[split] = entries
     manifest = {
         "format_version": 1,
-        "tokenizer": {"file": "tokenizer.model", "sha256": tok_sha, "vocab_size": vocab,
-                      "bos_id": sp.bos_id(), "eos_id": sp.eos_id(), "pad_id": sp.pad_id(),
-                      "unk_id": sp.unk_id()},
+        "tokenizer": {"file": "tokenizer.model", **info},
         "splits": manifest_splits, "config": config or {}, "code_version": "synthetic",
         "stats": {}, "inputs": []}
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
@@ -108,19 +100,17 @@ def write_run_dir(out_dir: str, tokenizer_model: str, splits: dict[str, list[lis
 def make_synthetic_run(out_dir: str, num_tokens: int = 1_000_000, vocab_size: int = 4096,
                        seed: int = 0, train_shards: int = 4, val_every: int = 50) -> dict:
     """A run dir of about `num_tokens` train tokens; every `val_every`-th doc goes to val."""
-    import sentencepiece as spm
+    from gristmill.transforms.tokenizer import encode_docs, load_processor
     os.makedirs(out_dir, exist_ok=True)
     # ~1.1 tokens per word at vocab 4096 on this language; 220 words per doc on average.
     docs = synthetic_docs(max(8, int(num_tokens / 1.08 / 220)), seed)
     tok_path = os.path.join(out_dir, "tokenizer.model")
     train_tokenizer(docs, tok_path, vocab_size)
-    sp = spm.SentencePieceProcessor(model_file=tok_path)
-    ids = sp.encode(docs)
-    bos, eos = sp.bos_id(), sp.eos_id()
-    train: list[list[list[int]]] = [[] for _ in range(train_shards)]
-    val: list[list[int]] = []
-    for i, d in enumerate(ids):
-        doc = [bos, *d, eos]
+    with open(tok_path, "rb") as f:
+        encoded = encode_docs(load_processor(f.read()), docs)  # [BOS] ids [EOS]
+    train: list[list] = [[] for _ in range(train_shards)]
+    val: list = []
+    for i, doc in enumerate(encoded):
         (val.append(doc) if i % val_every == val_every - 1 else train[i % train_shards].append(doc))
     return write_run_dir(out_dir, tok_path, {"train": train, "val": [val]},
                          config={"synthetic": {"num_tokens": num_tokens, "seed": seed}})
