@@ -52,6 +52,9 @@ class GristmillOptions(PipelineOptions):
           default=read_warc.ReadConfig.max_record_bytes, help="larger records are rejected unread")
         a("--warc-prefix", "--warc_prefix", dest="warc_prefix", default="s3://commoncrawl/",
           help="prefix for relative paths in a warc.paths list")
+        a("--extract-timeout", "--extract_timeout", dest="extract_timeout", type=float,
+          default=extract.ExtractConfig.timeout_s,
+          help="seconds per page for trafilatura, in a child process; 0 = in-process, no limit")
         a("--vocab-size", "--vocab_size", dest="vocab_size", type=int, default=32000,
           help="BPE vocabulary; capped with a warning when the text cannot fill it")
         a("--tokenizer-model", "--tokenizer_model", dest="tokenizer_model", default="",
@@ -69,7 +72,7 @@ class GristmillOptions(PipelineOptions):
 
 def job_config(o: GristmillOptions) -> dict:
     """The options that decide the output (recorded in the manifest and shard headers)."""
-    keys = ("input", "languages", "lang_min_score", "langid_model", "url_blocklist",
+    keys = ("input", "extract_timeout", "languages", "lang_min_score", "langid_model", "url_blocklist",
             "max_record_bytes", "warc_prefix", "vocab_size", "tokenizer_model",
             "tokenizer_sample_docs", "val_fraction", "train_shards", "val_shards")
     return {k: getattr(o, k) for k in keys}
@@ -101,7 +104,7 @@ def build(p: beam.Pipeline, o: GristmillOptions) -> dict:
     for label, name, fn in [
         ("UrlFilter", url_filter.STAGE, url_filter.UrlFilterStage(
             url_filter.UrlFilterConfig(blocklist=o.url_blocklist or None))),
-        ("Extract", extract.STAGE, extract.Extract()),
+        ("Extract", extract.STAGE, extract.Extract(extract.ExtractConfig(timeout_s=o.extract_timeout))),
         ("LangId", langid.STAGE, langid.LangId(langid.LangIdConfig(
             languages=languages, min_score=o.lang_min_score, model_path=o.langid_model))),
         ("Quality", quality.STAGE, quality.Quality()),

@@ -2,8 +2,8 @@ import pytest
 
 from gristmill.transforms import langid
 from gristmill.transforms.document import Document
-from gristmill.transforms.extract import decode_html, extract
-from tests.warc_util import page
+from gristmill.transforms.extract import TimeLimit, decode_html, extract, extract_text
+from tests.warc_util import page, time_sleep_then_extract
 
 ARTICLE = [
     "The city council met on Tuesday evening to discuss the new budget for the public library.",
@@ -31,6 +31,29 @@ def test_extract_keeps_article_drops_boilerplate():
 ])
 def test_extract_rejects(html, reason):
     assert extract(doc(html)) == reason
+
+
+def test_time_limit_kills_a_slow_call_and_recovers():
+    import time
+    limited = TimeLimit(time.sleep, 0.5)
+    start = time.time()
+    with pytest.raises(TimeoutError):
+        limited(30)
+    assert time.time() - start < 10
+    assert limited(0) is None  # a fresh child took over
+    limited.close()
+
+
+def test_extraction_through_time_limit_matches_in_process():
+    html = page("Library budget", ARTICLE)
+    limited = TimeLimit(extract_text, 30)
+    try:
+        assert extract(doc(html), run=limited).text == extract(doc(html)).text
+        slow = TimeLimit(time_sleep_then_extract, 0.3)
+        assert extract(doc(html), run=slow)[0] == "extract_timeout"
+        slow.close()
+    finally:
+        limited.close()
 
 
 def test_decode_prefers_declared_then_meta_then_utf8():

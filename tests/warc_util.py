@@ -34,3 +34,12 @@ def write_warc(path, records) -> None:
                                            "WARC-Record-ID": f"<urn:uuid:{uuid.UUID(int=10_000 + i)}>"})
             w.write_record(req)
             response(w, url, body, ctype, status, n=i + 1)
+
+
+def time_sleep_then_extract(html, url, config):
+    """A picklable stand-in for a page that keeps trafilatura busy for 30 seconds."""
+    import time
+
+    from gristmill.transforms.extract import extract_text
+    time.sleep(30)
+    return extract_text(html, url, config)

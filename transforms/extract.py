@@ -1,10 +1,18 @@
-"""Extract: HTML bytes -> main text with trafilatura (precision-favouring settings)."""
+"""Extract: HTML bytes -> main text with trafilatura (precision-favouring settings).
+
+A pathological page can keep trafilatura busy for minutes. Signals cannot interrupt
+it inside Beam's worker threads, so the stage runs extraction in a child process
+(`TimeLimit`) and kills and restarts that child when a page exceeds the limit; the
+page is rejected as `extract_timeout`.
+"""
 from __future__ import annotations
 
 import codecs
 import dataclasses
 import logging
+import multiprocessing
 import re
+from typing import Callable
 
 import trafilatura
 
@@ -21,6 +29,7 @@ class ExtractConfig:
     include_tables: bool = False
     include_comments: bool = False
     min_chars: int = 1  # an extraction shorter than this counts as "no main text"
+    timeout_s: float = 5.0  # per page; 0 runs trafilatura in-process with no limit
 
 
 def _codec(name: str) -> str | None:
@@ -52,15 +61,69 @@ def extract_text(html: str, url: str = "", config: ExtractConfig = ExtractConfig
         deduplicate=False, with_metadata=False, output_format="txt")
 
 
-def extract(doc: Document, config: ExtractConfig = ExtractConfig()):
-    """Fill doc.text from doc.html (and drop the HTML); or return the reason it has none."""
+def _serve(conn, fn) -> None:
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    conn.send("ready")  # the imports are done: from here on only the calls are timed
+    while True:
+        args = conn.recv()
+        try:
+            conn.send((True, fn(*args)))
+        except Exception as e:
+            conn.send((False, e))
+
+
+class TimeLimit:
+    """Call `fn(*args)` in a spawned child process; past `seconds`, kill it, start a
+    fresh one and raise TimeoutError. `fn` and its arguments must be picklable."""
+
+    def __init__(self, fn: Callable, seconds: float):
+        self.fn, self.seconds = fn, seconds
+        self.proc = None
+
+    def _start(self) -> None:
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process with gRPC threads
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, self.fn), daemon=True)
+        self.proc.start()
+        child.close()
+        if not self.conn.poll(120) or self.conn.recv() != "ready":
+            self.close()
+            raise RuntimeError("extraction worker process did not start")
+
+    def __call__(self, *args):
+        if self.proc is None or not self.proc.is_alive():
+            self._start()
+        self.conn.send(args)
+        if not self.conn.poll(self.seconds):
+            self.close()
+            raise TimeoutError(f"over {self.seconds:g}s")
+        ok, value = self.conn.recv()
+        if not ok:
+            raise value
+        return value
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.join()
+            self.conn.close()
+            self.proc = None
+
+
+def extract(doc: Document, config: ExtractConfig = ExtractConfig(), run: Callable = extract_text):
+    """Fill doc.text from doc.html (and drop the HTML); or return the reason it has none.
+
+    `run` calls `extract_text`: directly, or through a TimeLimit."""
     html, doc.charset = decode_html(doc.html or b"", doc.charset)
     doc.html = None
     if not html.strip():
         return "empty_html"
     if html.count("\ufffd") > max(20, len(html) // 20):
         return "undecodable", doc.charset
-    text = extract_text(html, doc.url, config)
+    try:
+        text = run(html, doc.url, config)
+    except TimeoutError as e:
+        return "extract_timeout", str(e)
     if not text or len(text.strip()) < config.min_chars:
         return "no_main_text"
     doc.text = text.strip()
@@ -77,6 +140,11 @@ class Extract(StageFn):
     def setup(self):
         # trafilatura logs unparsable pages at ERROR; they are counted rejections here
         logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+        self.run = TimeLimit(extract_text, self.config.timeout_s) if self.config.timeout_s else extract_text
 
     def apply(self, doc):
-        return extract(doc, self.config)
+        return extract(doc, self.config, self.run)
+
+    def teardown(self):
+        if isinstance(self.run, TimeLimit):
+            self.run.close()
