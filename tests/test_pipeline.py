@@ -8,7 +8,7 @@ import re
 import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
-from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from warcio.archiveiterator import ArchiveIterator
 
@@ -79,7 +79,7 @@ def options(inputs, out, **extra):
 
 def run(inputs, out, check=None, **extra):
     opts = options(inputs, out, **extra)
-    with TestPipeline(runner="FnApiRunner", options=opts) as p:
+    with BeamTestPipeline(runner="FnApiRunner", options=opts) as p:
         outputs = build(p, opts.view_as(GristmillOptions))
         if check:
             check(outputs)
