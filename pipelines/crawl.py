@@ -7,6 +7,7 @@ rejected/ and counted in stats.json; manifest.json is written last.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -92,7 +93,7 @@ def build(p: beam.Pipeline, o: GristmillOptions) -> dict:
     """Compose the whole job on pipeline p; return its main PCollections (for tests)."""
     out = o.output.rstrip("/")
     config = job_config(o)
-    digest = __import__("hashlib").sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
     run_id = o.run_id or os.path.basename(out)
     languages = () if o.languages == "all" else tuple(x.strip() for x in o.languages.split(",") if x.strip())
     num_shards = {"train": o.train_shards, "val": o.val_shards}
@@ -149,7 +150,8 @@ def build(p: beam.Pipeline, o: GristmillOptions) -> dict:
     _ = (p
          | "Finish" >> beam.Create([None])
          | "WriteManifest" >> beam.Map(
-             write_run_files, out=out, run_id=run_id, config=config, config_sha256=digest,
+             write_run_files, out=out, run_id=run_id, version=code_version(), config=config,
+             config_sha256=digest,
              counts=AsOne(counts), content=AsOne(content), shards=AsList(shards), inputs=AsList(inputs),
              model=AsOne(model), rejected_files=AsList(rejected_files)))
     return {"kept": kept, "rejected": all_rejected, "shards": shards, "inputs": inputs,
@@ -184,7 +186,7 @@ def _write(path: str, data: bytes) -> None:
         f.write(data)
 
 
-def write_run_files(_, out, run_id, config, config_sha256, counts, content, shards, inputs,
+def write_run_files(_, out, run_id, version, config, config_sha256, counts, content, shards, inputs,
                     model, rejected_files) -> str:
     """tokenizer.model, stats.json, then manifest.json (its presence marks a finished run)."""
     inputs = sorted(inputs, key=lambda x: x["path"])
@@ -205,7 +207,7 @@ def write_run_files(_, out, run_id, config, config_sha256, counts, content, shar
     _write(f"{out}/tokenizer.model", model)
     _write(f"{out}/stats.json", json.dumps(stats, indent=1).encode())
     manifest = {
-        "format_version": FORMAT_VERSION, "run_id": run_id, "code_version": code_version(),
+        "format_version": FORMAT_VERSION, "run_id": run_id, "code_version": version,
         "tokenizer": {"file": "tokenizer.model", **info,
                       "vocab_size_requested": config["vocab_size"]},
         "splits": splits, "config": config, "config_sha256": config_sha256,

@@ -7,7 +7,7 @@ into a counted `error:<Type>` rejection instead of failing the run.
 """
 from __future__ import annotations
 
-from typing import Callable, Optional, Union
+from typing import Union
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -47,22 +47,6 @@ class StageFn(beam.DoFn):
         self.dropped.inc()
         Metrics.counter(self.stage, reason).inc()
         yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, self.stage, reason, detail))
-
-
-class FnStage(StageFn):
-    """A stage from a picklable `factory() -> (doc -> Result)`, built once per worker."""
-
-    def __init__(self, stage: str, factory: Callable[[], Callable[[Document], Result]]):
-        self.stage = stage
-        super().__init__()
-        self.factory = factory
-        self.fn: Optional[Callable[[Document], Result]] = None
-
-    def setup(self):
-        self.fn = self.factory()
-
-    def apply(self, doc: Document) -> Result:
-        return self.fn(doc)
 
 
 def run_stage(label: str, pcoll, fn: StageFn):

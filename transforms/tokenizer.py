@@ -150,12 +150,11 @@ class TokenizeBatch(beam.DoFn):
         self.num_shards, self.val_fraction = num_shards, val_fraction
         self.kept = Metrics.counter(STAGE, "kept")
         self.tokens = Metrics.counter(STAGE, "tokens")
-        self._sp, self._sha = None, None
+        self._sp, self._model = None, None
 
     def process(self, docs: list[Document], model: bytes):
-        sha = hashlib.sha256(model).digest()
-        if sha != self._sha:
-            self._sp, self._sha = load_processor(model), sha
+        if model is not self._model:  # the side input is one object per worker: load once
+            self._sp, self._model = load_processor(model), model
         for doc, ids in zip(docs, encode_docs(self._sp, [d.text for d in docs])):
             if ids.size <= 2:
                 yield beam.pvalue.TaggedOutput("rejected", Rejection.of(doc, STAGE, "no_tokens"))
