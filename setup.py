@@ -10,6 +10,7 @@ PACKAGES = {
     "gristmill.pipelines": "pipelines",
     "gristmill.transforms": "transforms",
     "gristmill.model": "model",
+    "gristmill.sampledata": "gristmill/sampledata",
 }
 
 BEAM = "apache-beam==2.77.0"

@@ -1,17 +1,16 @@
-"""The bundled synthetic crawl (gristmill.sample_data): determinism, contents, and that
+"""The bundled synthetic crawl (gristmill.sampledata): determinism, contents, and that
 real warcio reads every record up to the truncated tail."""
 import collections
 import gzip
 import ipaddress
 import re
-import time
 import zlib
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from gristmill.sample_data import (BLOCKED_HOSTS, KINDS, LOW_QUALITY, MALFORMED, NON_HTML,
-                                   luhn_ok, sample_pages, write_sample)
+from gristmill.sampledata import (BLOCKED_HOSTS, KINDS, LOW_QUALITY, MALFORMED, NON_HTML,
+                                  luhn_ok, sample_pages, write_sample)
 
 N = 60
 
@@ -266,10 +265,9 @@ def test_small_sizes(tmp_path, pages):
         assert all(summary["kinds"].values()), summary["kinds"]
 
 
-def test_default_size_shares_and_speed(tmp_path):
-    start = time.perf_counter()
+def test_default_size_shares(tmp_path):
+    # its speed (target: under 10 s) is measured by `python -m benchmarks.speed_units`
     summary = write_sample(str(tmp_path / "big.warc.gz"), pages=2000, seed=0)
-    assert time.perf_counter() - start < 10
     k = summary["kinds"]
     assert 0.6 <= k["article"] / 2000 <= 0.7
     assert k["exact_duplicate"] == 160 and k["near_duplicate"] == 120 and k["pii"] == 100

@@ -1,4 +1,4 @@
-"""Word and sentence material for the synthetic crawl (`gristmill.sample_data`).
+"""Word and sentence material for the synthetic crawl (`gristmill.sampledata.crawl`).
 
 Everything here was written for this project: small grammars for English, German,
 French, Spanish and Italian (subjects x verbs x objects x place/time complements,

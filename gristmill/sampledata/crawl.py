@@ -6,7 +6,7 @@ page a `request`, the `response` and a `metadata` record (every record its own g
 member). The responses are:
 
 - article pages (about 60 to 65 %): HTML5 with navigation, sidebars, cookie banners and
-  footers around article text from `gristmill.sample_text` in English (about half),
+  footers around article text from `gristmill.sampledata.text` in English (about half),
   German, French, Spanish (about 15 % each) and Italian (about 5 %), on invented sites
   with four different page templates;
 - exact duplicates (8 %): an earlier article's bytes at another URL (a syndicating site
@@ -52,7 +52,7 @@ from email.utils import formatdate
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from gristmill import sample_text as st
+from gristmill.sampledata import text as st
 
 __all__ = ["write_sample", "sample_pages", "KINDS", "BLOCKED_HOSTS"]
 
@@ -130,7 +130,7 @@ class Page:
     source_url: str = ""
     pii: dict = dataclasses.field(default_factory=dict)
     date: object = None  # publication datetime of article-like pages
-    article: object = None  # sample_text.Article for article-like pages
+    article: object = None  # sampledata.text.Article for article-like pages
 
 
 # ----------------------------------------------------------------------------- plan
