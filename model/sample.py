@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
+import os
 import sys
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gristmill.model import checkpoint as ckpt
 from gristmill.model import gpt
 from gristmill.model.checkpoint import Loaded, load_checkpoint  # noqa: F401  (re-export)
+from gristmill.model.usage import UsageError, report, require_float, require_int
 
 
 # ---- pure sampling pieces ---------------------------------------------------------
@@ -115,13 +119,61 @@ def next_token_table(loaded: Loaded, prompt_ids: list[int], top: int, sp=None) -
 
 # ---- CLIs ---------------------------------------------------------------------------
 
+def check_sampling(a: argparse.Namespace) -> None:
+    """The sampling flags of `gristmill sample`, on their own."""
+    require_float("temperature", a.temperature, low=0)
+    require_float("top_p", a.top_p, low=0, high=1, low_open=True)
+    require_int("top_k", a.top_k, 0)
+    require_int("max_tokens", a.max_tokens, 1)
+    require_int("num_samples", a.num_samples, 1)
+
+
+def check_checkpoint(ckpt_dir: str, step: int | None) -> int:
+    """--ckpt is a checkpoint directory written by `gristmill train --out` and --step
+    (default: the latest) one of its complete steps; returns that step."""
+    if step is not None and step < 0:
+        raise UsageError(f"--step must be >= 0, got {step}")
+    if not os.path.exists(ckpt_dir):
+        raise UsageError(f"--ckpt {ckpt_dir} does not exist")
+    if not os.path.isdir(ckpt_dir):
+        raise UsageError(f"--ckpt {ckpt_dir} is not a directory")
+    missing = [name for name in (ckpt.STATE_JSON, ckpt.TOKENIZER, ckpt.STEPS_DIR)
+               if not os.path.exists(os.path.join(ckpt_dir, name))]
+    if missing:
+        raise UsageError(f"--ckpt {ckpt_dir} is not a gristmill checkpoint (no "
+                         f"{', '.join(missing)}; `gristmill train --out DIR` writes one)")
+    try:
+        with open(os.path.join(ckpt_dir, ckpt.STATE_JSON)) as f:
+            state = json.load(f)
+        gpt.GPTConfig.from_dict(state["config"])
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"--ckpt {ckpt_dir} is not a gristmill checkpoint: unreadable "
+                         f"{ckpt.STATE_JSON} ({type(e).__name__}: {e})") from e
+    steps = sorted(ckpt.manager(ckpt_dir).all_steps())
+    if not steps:
+        raise UsageError(f"--ckpt {ckpt_dir} holds no complete checkpoint step under "
+                         f"{ckpt.STEPS_DIR}/")
+    if step is None:
+        return steps[-1]
+    if step not in steps:
+        raise UsageError(f"--step {step} does not exist in {ckpt_dir} (steps: "
+                         f"{', '.join(map(str, steps))})")
+    return step
+
+
 def _open(ckpt_dir: str, step: int | None):
     import sentencepiece as spm
+    step = check_checkpoint(ckpt_dir, step)
+    tok_path = os.path.join(ckpt_dir, ckpt.TOKENIZER)
+    try:
+        sp = spm.SentencePieceProcessor(model_file=tok_path)
+    except (RuntimeError, OSError) as e:
+        raise UsageError(f"--ckpt {ckpt_dir} is not a gristmill checkpoint: {tok_path} is "
+                         f"not a sentencepiece model ({e})") from e
     loaded = load_checkpoint(ckpt_dir, step)
-    sp = spm.SentencePieceProcessor(model_file=loaded.tokenizer_path)
     if sp.get_piece_size() != loaded.config.vocab_size:
-        raise SystemExit(f"error: {loaded.tokenizer_path} has {sp.get_piece_size()} pieces, the "
-                         f"model {loaded.config.vocab_size}")
+        raise UsageError(f"--ckpt {ckpt_dir}: {loaded.tokenizer_path} has "
+                         f"{sp.get_piece_size()} pieces, the model {loaded.config.vocab_size}")
     return loaded, sp
 
 
@@ -142,10 +194,11 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--num-samples", type=int, default=1)
     a = p.parse_args(argv)
-    if a.temperature < 0 or not 0 < a.top_p <= 1 or a.top_k < 0 or a.num_samples < 1:
-        raise SystemExit("error: need --temperature >= 0, 0 < --top-p <= 1, --top-k >= 0, "
-                         "--num-samples >= 1")
-    loaded, sp = _open(a.ckpt, a.step)
+    try:
+        check_sampling(a)
+        loaded, sp = _open(a.ckpt, a.step)
+    except UsageError as e:
+        return report("gristmill sample", e)
     ids = _encode(sp, a.prompt)
     outs = generate(loaded, ids, a.max_tokens, key=jax.random.key(a.seed),
                     temperature=a.temperature, top_k=a.top_k, top_p=a.top_p,
@@ -166,7 +219,11 @@ def next_token_main(argv=None) -> int:
     p.add_argument("--prompt", default="")
     p.add_argument("--top", type=int, default=10)
     a = p.parse_args(argv)
-    loaded, sp = _open(a.ckpt, a.step)
+    try:
+        require_int("top", a.top, 1)
+        loaded, sp = _open(a.ckpt, a.step)
+    except UsageError as e:
+        return report("gristmill next-token", e)
     ids = _encode(sp, a.prompt)
     rows = next_token_table(loaded, ids, a.top, sp)
     print(f"prompt {a.prompt!r} -> {len(ids)} tokens (with BOS); checkpoint step {loaded.step}")

@@ -31,7 +31,9 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from gristmill.model import checkpoint as ckpt
 from gristmill.model import gpt
-from gristmill.model.data import TokenLoader, load_manifest, tokenizer_path
+from gristmill.model.data import MANIFEST, TokenLoader, load_manifest, tokenizer_path
+from gristmill.model.usage import (UsageError, check_writable_dir, fmt_bytes,
+                                   host_memory_available, report, require_float, require_int)
 from gristmill.tokfile import sha256_file
 
 # Flags that define the data order or the network: a resumed run must keep them.
@@ -76,6 +78,116 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true", default=d(False),
                    help="continue from the latest checkpoint in --out")
     return p
+
+
+# ---- argument checks (before any work; a failure is a UsageError -> exit 2) ------
+
+def check_args(args: argparse.Namespace) -> None:
+    """The values of the flags on their own (no files, no devices)."""
+    for name in ("steps", "batch_size", "block_size", "n_layer", "n_head", "n_embd",
+                 "log_every", "eval_batches"):
+        require_int(name, getattr(args, name), 1)
+    for name in ("warmup", "eval_every", "ckpt_every", "keep_checkpoints"):
+        require_int(name, getattr(args, name), 0)
+    require_float("lr", args.lr, low=0, low_open=True)
+    if args.min_lr is not None:
+        require_float("min_lr", args.min_lr, low=0)
+    require_float("weight_decay", args.weight_decay, low=0)
+    require_float("grad_clip", args.grad_clip, low=0)
+    require_float("dropout", args.dropout, low=0, high=1, high_open=True)
+    if args.peak_tflops is not None:
+        require_float("peak_tflops", args.peak_tflops, low=0, low_open=True)
+    if args.n_embd % args.n_head:
+        raise UsageError(f"--n-embd {args.n_embd} is not divisible by --n-head {args.n_head}")
+    if (args.n_embd // args.n_head) % 2:
+        raise UsageError(f"head size --n-embd / --n-head = {args.n_embd // args.n_head} must be "
+                         f"even (RoPE rotates pairs of dimensions)")
+
+
+def check_data(data: str | None) -> tuple[dict, str]:
+    """--data is a finished run directory with train shards; its (manifest, sha256)."""
+    if not data:
+        raise UsageError("--data RUN_DIR is required (a run directory written by "
+                         "`gristmill run`), unless --resume finds a checkpoint in --out")
+    if not os.path.exists(data):
+        raise UsageError(f"--data {data} does not exist")
+    if not os.path.isdir(data):
+        raise UsageError(f"--data {data} is not a directory")
+    if not os.path.isfile(os.path.join(data, MANIFEST)):
+        raise UsageError(f"--data {data} has no {MANIFEST}: not a finished run directory "
+                         f"(`gristmill run` writes it last, after the shards)")
+    try:
+        manifest, sha = load_manifest(data)
+        vocab = int(manifest["tokenizer"]["vocab_size"])
+        train_entries = manifest.get("splits", {}).get("train") or []
+        paths = [os.path.join(data, e["path"]) for e in train_entries]
+        train_tokens = sum(int(e["num_tokens"]) for e in train_entries)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise UsageError(f"--data {data}: unreadable {MANIFEST} ({type(e).__name__}: {e})")
+    if vocab < 1:
+        raise UsageError(f"--data {data}: {MANIFEST} gives vocab_size {vocab}")
+    if not train_entries or not train_tokens:
+        raise UsageError(f"--data {data} has no train shards (or only empty ones) in its "
+                         f"{MANIFEST}")
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        raise UsageError(f"--data {data}: {len(missing)} train shard(s) listed in {MANIFEST} "
+                         f"are missing, e.g. {missing[0]}")
+    tok = tokenizer_path(data, manifest)
+    if not os.path.isfile(tok):
+        raise UsageError(f"--data {data}: tokenizer {tok} named in {MANIFEST} is missing")
+    return manifest, sha
+
+
+def check_out(out: str, data: str | None) -> None:
+    check_writable_dir("out", out)
+    if data and os.path.abspath(out) == os.path.abspath(data):
+        raise UsageError(f"--out {out} is the --data run directory; write checkpoints elsewhere")
+
+
+def estimate_train_bytes(cfg: gpt.GPTConfig, batch: int, compute_bytes: int) -> int:
+    """Rough peak memory of one device's train step, in bytes: float32 params, grads
+    and the two AdamW moments (16 bytes a parameter), the activations kept for the
+    backward pass (per layer and token about 18 compute-dtype and 2 float32 vectors
+    of n_embd; per layer the B*H*T*T attention scores, in the compute dtype and in
+    float32), one layer's float32 softmax and its gradient, and the logits in the
+    compute dtype and in float32. It errs low (XLA's own buffer assignment for the
+    compiled step came out 1.0-1.8x higher on CPU, float32 and bfloat16), so a run
+    it refuses cannot fit."""
+    v, t, d, n_l, h, b = (cfg.vocab_size, cfg.block_size, cfg.n_embd, cfg.n_layer,
+                          cfg.n_head, batch)
+    n_params = v * d + n_l * (12 * d * d + 2 * d) + d
+    state = 16 * n_params
+    per_token = n_l * (8 * d + 18 * d * compute_bytes) + v * (4 + compute_bytes)
+    attention = n_l * b * h * t * t * (compute_bytes + 4) + 8 * b * h * t * t
+    return int(state + b * t * per_token + attention)
+
+
+def device_memory(devices) -> tuple[int, str, bool]:
+    """(bytes one device may use, description, whether it is per device)."""
+    try:
+        stats = devices[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - CPU and some plugins have no stats
+        stats = {}
+    if stats.get("bytes_limit"):
+        return int(stats["bytes_limit"]), f"{devices[0].device_kind} memory limit", True
+    avail, what = host_memory_available()
+    return avail, what, False
+
+
+def check_memory(cfg: gpt.GPTConfig, batch_size: int, devices, compute_bytes: int) -> None:
+    """Refuse a model / batch / context that cannot fit, before allocating anything."""
+    per_device = estimate_train_bytes(cfg, max(batch_size // len(devices), 1), compute_bytes)
+    limit, what, is_per_device = device_memory(devices)
+    need = per_device if is_per_device else per_device * len(devices)
+    if need > limit:
+        raise UsageError(
+            f"--block-size {cfg.block_size} with --batch-size {batch_size}, --n-layer "
+            f"{cfg.n_layer}, --n-head {cfg.n_head}, --n-embd {cfg.n_embd} and vocab "
+            f"{cfg.vocab_size} would need at least about {fmt_bytes(need)}"
+            f"{' per device' if is_per_device else ''} for training "
+            f"(params + optimizer state + activations, attention ~B*H*T^2), more than the "
+            f"{fmt_bytes(limit)} {what}; use a smaller --block-size or --batch-size")
 
 
 def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
@@ -137,7 +249,7 @@ def _resolve_resume(args, explicit: set[str]) -> tuple[argparse.Namespace, int |
             log(f"--resume: no checkpoint in {args.out} yet, starting from step 0")
         return args, None, None
     if not args.resume:
-        raise SystemExit(f"error: {args.out} already holds a checkpoint (step {step}); pass "
+        raise UsageError(f"--out {args.out} already holds a checkpoint (step {step}); pass "
                          f"--resume to continue it, or choose another --out")
     meta = ckpt.read_meta(args.out, step)
     saved = meta["args"]
@@ -146,7 +258,7 @@ def _resolve_resume(args, explicit: set[str]) -> tuple[argparse.Namespace, int |
             continue
         if k in explicit:
             if k in IDENTITY_FLAGS and getattr(args, k) != v:
-                raise SystemExit(f"error: --{k.replace('_', '-')} {getattr(args, k)} differs from "
+                raise UsageError(f"--{k.replace('_', '-')} {getattr(args, k)} differs from "
                                  f"the checkpoint's {v}; a resumed run keeps the data order and "
                                  f"the model (start a new --out to change them)")
             if k in ("steps", "lr", "min_lr", "warmup") and getattr(args, k) != v:
@@ -165,24 +277,47 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
     checkpoint's values (so a bare `--resume` continues the same run).
     """
     t_start = time.time()
+    check_args(args)
+    if os.path.exists(args.out):
+        check_writable_dir("out", args.out)  # before reading a checkpoint there
     args, resume_step, resume_meta = _resolve_resume(args, explicit)
-    if not args.data:
-        raise SystemExit("error: --data RUN_DIR is required")
+    if resume_meta:
+        check_args(args)  # the flags merged from the checkpoint
+    manifest, manifest_sha = check_data(args.data)
+    check_out(args.out, args.data)
     args.data = os.path.abspath(args.data)
     if args.min_lr is None:
         args.min_lr = args.lr / 10
-    manifest, manifest_sha = load_manifest(args.data)
     if resume_meta and resume_meta["manifest_sha256"] != manifest_sha:
-        raise SystemExit(
-            f"error: {args.data}/manifest.json has sha256 {manifest_sha[:16]}..., but the "
+        raise UsageError(
+            f"--data {args.data}: manifest.json has sha256 {manifest_sha[:16]}..., but the "
             f"checkpoint in {args.out} was trained on {resume_meta['manifest_sha256'][:16]}... "
             f"({resume_meta.get('data_dir')}); resuming on other data would not be exact. "
             f"Point --data at the original run or start a new --out")
+    tok = manifest["tokenizer"]
+    tok_src = tokenizer_path(args.data, manifest)
+    if tok.get("sha256") and sha256_file(tok_src) != tok["sha256"]:
+        raise UsageError(f"--data {args.data}: {tok_src} does not match the sha256 in the "
+                         f"manifest")
+
+    # ---- devices and the memory the model needs (still before any allocation)
+    devices = jax.devices()
+    if args.batch_size % len(devices):
+        raise UsageError(f"--batch-size {args.batch_size} is not divisible by the "
+                         f"{len(devices)} devices")
+    dtype = gpt.default_compute_dtype() if args.dtype == "auto" else jnp.dtype(args.dtype)
+    cfg = gpt.GPTConfig(vocab_size=tok["vocab_size"], block_size=args.block_size,
+                        n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
+                        dropout=args.dropout)
+    check_memory(cfg, args.batch_size, devices, jnp.dtype(dtype).itemsize)
 
     # ---- data
     ld = dict(block_size=args.block_size, batch_size=args.batch_size,
               manifest=(manifest, manifest_sha))
-    train_data = TokenLoader(args.data, "train", seed=args.seed, shuffle=True, **ld)
+    try:
+        train_data = TokenLoader(args.data, "train", seed=args.seed, shuffle=True, **ld)
+    except (ValueError, FileNotFoundError) as e:  # too few tokens, a shard that disagrees
+        raise UsageError(f"--data {args.data}: {e}") from e
     try:
         val_data = TokenLoader(args.data, "val", seed=0, shuffle=False, **ld)
         n_eval = min(args.eval_batches, math.ceil(len(val_data) / args.batch_size))
@@ -190,24 +325,15 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
     except ValueError as e:
         val_data, n_eval = None, 0
         val_msg = f"no eval: {e}"
-    tok = manifest["tokenizer"]
     log(f"data: {args.data} (manifest sha256 {manifest_sha[:12]}): train "
         f"{_fmt_int(train_data.stream.num_tokens)} tokens in {train_data.stream.num_shards} "
         f"shards -> {_fmt_int(len(train_data))} examples of {args.block_size}+1 tokens "
         f"({train_data.steps_per_epoch:.1f} steps/epoch); {val_msg}")
 
-    # ---- devices, mesh, model
-    devices = jax.devices()
-    if args.batch_size % len(devices):
-        raise SystemExit(f"error: --batch-size {args.batch_size} is not divisible by the "
-                         f"{len(devices)} devices")
+    # ---- mesh, model
     mesh = Mesh(np.array(devices), ("data",))
     replicated = NamedSharding(mesh, P())
     batch_sharding = NamedSharding(mesh, P("data", None))
-    dtype = gpt.default_compute_dtype() if args.dtype == "auto" else jnp.dtype(args.dtype)
-    cfg = gpt.GPTConfig(vocab_size=tok["vocab_size"], block_size=args.block_size,
-                        n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd,
-                        dropout=args.dropout)
     gdef = gpt.graphdef(cfg, dtype)
     schedule = lr_schedule(args.lr, args.min_lr, args.warmup, args.steps)
     tx = make_optimizer(args, schedule)
@@ -239,9 +365,6 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
 
     # ---- checkpoint dir: tokenizer + metadata
     os.makedirs(args.out, exist_ok=True)
-    tok_src = tokenizer_path(args.data, manifest)
-    if tok.get("sha256") and sha256_file(tok_src) != tok["sha256"]:
-        raise SystemExit(f"error: {tok_src} does not match the sha256 in the manifest")
     if jax.process_index() == 0:
         shutil.copyfile(tok_src, os.path.join(args.out, ckpt.TOKENIZER))
     mgr = ckpt.manager(args.out, max_to_keep=args.keep_checkpoints or None)
@@ -345,7 +468,10 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
 
 def main(argv=None) -> int:
     args, explicit = parse_args(argv)
-    train(args, explicit)
+    try:
+        train(args, explicit)
+    except UsageError as e:
+        return report("gristmill train", e)
     return 0
 
 

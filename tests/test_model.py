@@ -209,16 +209,16 @@ def test_resume_is_exact_and_guarded(repeat_run, tmp_path):
     for s in range(n + 1, 2 * n + 1):
         assert abs(resumed["losses"][s] - full["losses"][s]) < 1e-5, (s, resumed, full)
     # refusing to clobber, to change the data order, or to switch data
-    with pytest.raises(SystemExit, match="--resume"):
+    with pytest.raises(train_mod.UsageError, match="--resume"):
         _train(["--out", str(tmp_path / "full"), *common])
-    with pytest.raises(SystemExit, match="--seed 4 differs"):
+    with pytest.raises(train_mod.UsageError, match="--seed 4 differs"):
         _train(["--out", str(tmp_path / "full"), "--resume", "--seed", "4"])
     other = tmp_path / "other_run"
     shutil.copytree(repeat_run, other)
     m = json.loads((other / "manifest.json").read_text())
     m["config"]["note"] = "changed"
     (other / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(SystemExit, match="sha256"):
+    with pytest.raises(train_mod.UsageError, match="sha256"):
         _train(["--out", str(tmp_path / "full"), "--resume", "--data", str(other)])
 
 
