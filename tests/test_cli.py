@@ -49,3 +49,39 @@ def test_run_input_errors_are_clear(tmp_path):
     assert r.returncode == 2 and "--input and --output are required" in r.stderr
     assert "--vocab-size" in gristmill("run", "--help").stdout
     assert gristmill("frobnicate", check=False).returncode == 2
+
+
+def one_line_error(r, code=2):
+    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr + r.stdout
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("flag,value,message", [
+    ("--languages", "xx", "no label xx"),
+    ("--vocab-size", "10", "--vocab-size 10: must be at least 512"),
+    ("--val-fraction", "1.5", "--val-fraction 1.5"),
+    ("--lang-min-score", "2", "--lang-min-score 2.0"),
+    ("--max-error-rate", "-1", "--max-error-rate -1.0"),
+    ("--train-shards", "0", "--train-shards"),
+    ("--url-blocklist", "/missing/list.txt", "no such file"),
+    ("--tokenizer-model", "/missing/t.model", "no such file"),
+])
+def test_run_checks_arguments_before_any_work(sample, tmp_path, flag, value, message):
+    r = gristmill("run", "--input", sample, "--output", tmp_path / "r", flag, value, check=False)
+    assert message in one_line_error(r)
+    assert not (tmp_path / "r").exists()  # nothing was started
+
+
+def test_run_where_nothing_survives_says_which_stage(tmp_path):
+    from tests.conftest import shared_data
+    warc = shared_data("warc", "cc-main-2020-34-slice.warc.gz")
+    out = tmp_path / "r"
+    r = gristmill("run", "--input", warc, "--output", out, "--languages", "en", check=False)
+    line = one_line_error(r, code=1)
+    assert "nothing survived:" in line and "dropped every document" in line
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["failure"] in line and not (out / "manifest.json").exists()
+    assert list((out / "rejected").glob("part-*.jsonl.gz"))

@@ -39,10 +39,10 @@ def test_components_and_survivors():
 
 
 def test_resolve_keeps_survivor_rejects_others():
-    d = lambda i, off=0: Document(id=i, url="u" + i, warc_file="f", warc_offset=off, text=BASE)
-    kept = list(dedup.resolve("a", [d("a")], [("a", 3)]))
+    d = lambda i, off=0: Document(id=i, url="u" + i.hex(), input=0, offset=off, text=BASE)
+    kept = list(dedup.resolve(b"a", [d(b"a")], [(b"a", 3)]))
     assert kept[0].cluster_size == 3
-    (rej,) = dedup.resolve("b", [d("b")], [("a", 3)])
-    assert isinstance(rej, Rejection) and rej.reason == "near_duplicate" and rej.detail == "a"
-    out = list(dedup.resolve("c", [d("c", 5), d("c", 1)], []))
-    assert out[0].reason == "duplicate_id" and out[1].warc_offset == 1
+    (rej,) = dedup.resolve(b"b", [d(b"b")], [(b"a", 3)])
+    assert isinstance(rej, Rejection) and rej.reason == "near_duplicate" and rej.detail == b"a".hex()
+    out = list(dedup.resolve(b"c", [d(b"c", 5), d(b"c", 1)], []))
+    assert out[0].reason == "duplicate_id" and out[1].offset == 1

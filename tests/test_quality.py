@@ -1,7 +1,6 @@
 """Quality stage: Gopher quality + repetition, C4 line/page rules, FineWeb filters."""
 import dataclasses
 import json
-import time
 
 import pytest
 
@@ -488,37 +487,33 @@ def test_config_is_hashable_and_picklable():
 
 
 def test_stage_function_sets_text_and_signals():
-    d = Document(id="d", url="https://x.example/a", warc_file="f", warc_offset=0,
+    d = Document(id="d", url="https://x.example/a", input=0, offset=0,
                  text=J([EN[0], "Share this", *EN[1:]]), lang="en")
     assert quality(d) is d
-    assert d.text == J(EN) and d.quality["c4_lines_removed"] == {"too_few_words": 1}
-    d2 = Document(id="e", url="https://x.example/b", warc_file="f", warc_offset=0, text=NAV, lang="en")
+    assert d.text == J(EN) and d.quality["c4_removed_too_few_words"] == 1
+    d2 = Document(id="e", url="https://x.example/b", input=0, offset=0, text=NAV, lang="en")
     assert quality(d2) == ("c4_empty_after_line_filter", "")
-    d3 = Document(id="g", url="https://x.example/c", warc_file="f", warc_offset=0, text=J(EN[:2]), lang="en")
+    d3 = Document(id="g", url="https://x.example/c", input=0, offset=0, text=J(EN[:2]), lang="en")
     assert quality(d3) == ("c4_too_few_sentences", "c4_sentences=2")
 
 
 @pytest.mark.parametrize("reason,text,lang,config,switch", CASES, ids=[c[0] for c in CASES])
 def test_stage_function_detail_names_the_deciding_value(reason, text, lang, config, switch):
-    d = Document(id="d", url="u", warc_file="f", warc_offset=0, text=text, lang=lang)
+    d = Document(id="d", url="u", input=0, offset=0, text=text, lang=lang)
     got, detail = quality(d, config)
     assert got == reason
     if reason not in ("empty_text", "c4_empty_after_line_filter", "c4_lorem_ipsum", "c4_curly_bracket"):
         assert detail and "=" in detail, detail
 
 
-# ------------------------------------------------------------------------ speed
+# ---------------------------------------------------------------- the worst case
+# Its speed (target: under 50 ms) is measured by `python -m benchmarks.speed_units`,
+# not asserted here: a wall-clock bound can fail on a loaded machine.
 
 
-def test_5000_word_document_is_fast():
+def test_5000_word_document_goes_through_every_pass():
     text = J(EN * 30)  # ~5,200 words, every line repeated: the worst case for the n-gram pass
     assert 5000 <= len(text.split()) <= 5500
     everything_measured = off(*[f.name for f in dataclasses.fields(QualityConfig)
                                 if f.name.startswith(("gopher_max_dup", "gopher_max_top", "fineweb_max"))])
     assert quality_filter(text, "en", everything_measured)[1] is None
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        quality_filter(text, "en", everything_measured)
-        best = min(best, time.perf_counter() - t0)
-    assert best < 0.05, f"{best * 1000:.1f} ms"

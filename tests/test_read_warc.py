@@ -1,12 +1,15 @@
 import glob
 import gzip
 import hashlib
+import random
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from gristmill.transforms.document import Document, Rejection
-from gristmill.transforms.read_warc import ReadConfig, expand_pattern, iter_records
+from gristmill.transforms.read_warc import (InputIOError, RangeStream, ReadConfig, SplitFile,
+                                            expand_pattern, file_ranges, iter_records,
+                                            merge_ranges, read_range, record_start_at_or_after)
 from tests.conftest import shared_data
 from tests.warc_util import page, write_warc
 
@@ -37,7 +40,7 @@ def test_each_record_becomes_a_document_or_a_reason(tmp_path):
     assert docs[0].html == HTML and docs[0].charset == "utf-8"
     assert docs[1].charset == "iso-8859-1"
     assert len({i.id for i in items}) == 10
-    assert all(d.warc_offset >= 0 and d.warc_file == str(path) for d in docs)
+    assert all(d.offset >= 0 and d.input == 0 and d.length > 0 for d in docs)
 
 
 def test_garbage_status_line_and_binary_body(tmp_path):
@@ -80,7 +83,7 @@ def test_truncated_tail_ends_the_file_with_one_counted_error(tmp_path):
     assert sum(isinstance(i, Document) for i in items) == 3
     assert len(items) == 7
     assert items[-1].reason in ("read_error", "truncated_record")
-    assert items[-1].warc_offset == len(data)
+    assert items[-1].offset == len(data)
 
 
 def test_not_a_warc_is_one_read_error(tmp_path):
@@ -91,21 +94,118 @@ def test_not_a_warc_is_one_read_error(tmp_path):
 
 
 def test_unreadable_file_is_one_counted_read_error(tmp_path):
-    from gristmill.transforms.read_warc import ReadWarcFile
-    out = list(ReadWarcFile(ReadConfig(), "rejected", "inputs").process(str(tmp_path / "gone.warc.gz")))
+    fn = SplitFile(ReadConfig())
+    fn.start_bundle()
+    out = list(fn.process((3, str(tmp_path / "gone.warc.gz"))))
     rejection, summary = out[0].value, out[1].value
-    assert rejection.reason == "read_error" and "gone.warc.gz" in rejection.warc_file
+    assert rejection.reason == "read_error" and rejection.input == 3
     assert summary["records"] == 1 and summary["error"]
 
 
-def test_file_summary_has_digest_of_every_byte(tmp_path):
-    from gristmill.transforms.read_warc import ReadWarcFile
+def test_range_summary_has_digest_of_every_byte(tmp_path):
     path = tmp_path / "a.warc.gz"
     write_warc(path, [("https://a.example.com/", HTML, "text/html", "200 OK")])
-    out = list(ReadWarcFile(ReadConfig(), "rejected", "inputs").process(str(path)))
-    summary = out[-1].value
-    assert summary == {"path": str(path), "bytes": path.stat().st_size, "records": 2, "error": "",
+    size = path.stat().st_size
+    *items, summary = read_range(str(path), 0, 0, size, size)
+    assert len(items) == 2
+    assert summary == {"input": 0, "start": 0, "bytes": size, "records": 2, "error": "",
                        "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def _big_warc(path, n=120):
+    rng = random.Random(n)
+    words = ["harbour", "council", "river", "market", "garden", "station", "library", "bakery",
+             "opened", "closed", "visitors", "morning", "summer", "ferry", "school", "museum"]
+    paragraphs = lambda: [" ".join(rng.choice(words) for _ in range(120)) + "." for _ in range(6)]
+    write_warc(path, [(f"https://a.example.com/{i}", page(f"Page {i}", paragraphs()),
+                       "text/html", "200 OK") for i in range(n)])
+
+
+def test_ranges_read_every_record_once(tmp_path):
+    path = tmp_path / "big.warc.gz"
+    _big_warc(path)
+    size = path.stat().st_size
+    whole = read(path)
+    ranges = file_ranges(str(path), size, 1 << 16)
+    assert len(ranges) >= 4 and ranges[0][0] == 0 and ranges[-1][1] == size
+    parts, summaries = [], []
+    for start, end in ranges:
+        *items, summary = read_range(str(path), 0, start, end, size)
+        assert all(start <= i.offset < end for i in items)
+        parts += items
+        summaries.append(summary)
+    assert [(i.id, i.offset) for i in parts] == [(i.id, i.offset) for i in whole]
+    data = path.read_bytes()
+    for (start, end), summary in zip(ranges, summaries):
+        assert summary["sha256"] == hashlib.sha256(data[start:end]).hexdigest()
+    entry = merge_ranges(((0, str(path)), summaries[::-1]))
+    assert entry["records"] == len(whole) and entry["bytes"] == size and entry["ranges"] == len(ranges)
+    # a range boundary is the first gzip member at or after the range's start
+    offsets = sorted({i.offset for i in whole})
+    for start, end in ranges[1:]:
+        with RangeStream(str(path), start, end) as stream:
+            assert record_start_at_or_after(stream, start, end) == min(o for o in offsets if o >= start)
+
+
+def test_only_multi_member_warc_gz_files_are_cut():
+    assert file_ranges("a.warc.gz", 10 << 20, 1 << 20)[1] == (1 << 20, 2 << 20)
+    assert file_ranges("a.warc", 10 << 20, 1 << 20) == [(0, 10 << 20)]
+    assert file_ranges("a.arc.gz", 10 << 20, 1 << 20) == [(0, 10 << 20)]
+
+
+def test_non_numeric_content_length_is_a_counted_rejection(tmp_path):
+    path = tmp_path / "cl.warc"
+    block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + HTML
+    good = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://a.example.org/1\r\n"
+            b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n"
+            % len(block) + block + b"\r\n\r\n")
+    bad = good.replace(b"/1\r\n", b"/2\r\n").replace(b"Content-Length: %d" % len(block),
+                                                         b"Content-Length: %dabc" % len(block))
+    path.write_bytes(good + bad + good.replace(b"/1\r\n", b"/3\r\n"))
+    items = read(path)
+    assert isinstance(items[0], Document) and items[1].reason == "bad_content_length"
+    assert len(items) >= 2 and all(isinstance(i, (Document, Rejection)) for i in items)
+
+
+class _Flaky:
+    """A real file whose reads fail `fails` times once `after` reads have succeeded
+    (an unreliable network file system)."""
+    after, fails = 0, 0
+
+    def __init__(self, path):
+        self.f = open(path, "rb")
+
+    def read(self, n=-1):
+        if _Flaky.after > 0:
+            _Flaky.after -= 1
+        elif _Flaky.fails > 0:
+            _Flaky.fails -= 1
+            raise ConnectionResetError("connection reset by peer")
+        return self.f.read(n)
+
+    def seek(self, pos):
+        return self.f.seek(pos)
+
+    def close(self):
+        self.f.close()
+
+
+def test_transient_read_errors_are_retried_then_raised(tmp_path):
+    path = tmp_path / "big.warc.gz"
+    _big_warc(path, 30)
+    size = path.stat().st_size
+    config = ReadConfig(retries=3, backoff_s=0.01)
+    *expected, summary = read_range(str(path), 0, 0, size, size, config)
+    _Flaky.after, _Flaky.fails = 1, 3  # fewer than the retries: reopened, read on where it was
+    stream = RangeStream(str(path), 0, size, config, opener=_Flaky)
+    got = list(iter_records(stream, str(path), config))
+    assert [(i.id, i.offset) for i in got] == [(i.id, i.offset) for i in expected]
+    assert stream.finish() == summary["sha256"] and _Flaky.fails == 0
+    _Flaky.after, _Flaky.fails = 1, 100  # more: raised for the runner, not taken for the end
+    stream = RangeStream(str(path), 0, size, config, opener=_Flaky)
+    with pytest.raises(InputIOError, match="connection reset"):
+        list(iter_records(stream, str(path), config))
+    _Flaky.after = _Flaky.fails = 0
 
 
 def test_warc_paths_list_is_expanded(tmp_path):

@@ -2,10 +2,12 @@ import io
 import itertools
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from gristmill import tokfile
 from gristmill.transforms import tokenizer as T
+from gristmill.transforms.document import Document
 from gristmill.transforms.shards import write_one_shard
 
 WORDS = ["river", "harbour", "council", "library", "weather", "market", "garden", "station",
@@ -60,34 +62,43 @@ def test_encode_docs_bos_eos(model):
 
 
 def test_split_and_shard_are_stable():
-    ids = [f"{i:016x}" for i in range(2000)]
+    ids = [i.to_bytes(16, "big") for i in range(2000)]
     val = [i for i in ids if T.split_of(i, 0.1) == "val"]
     assert 150 < len(val) < 250 and val == [i for i in ids if T.split_of(i, 0.1) == "val"]
     counts = np.bincount([T.shard_of(i, 4) for i in ids], minlength=4)
     assert counts.min() > 400
 
 
+def doc(doc_id, tokens):
+    return Document(id=doc_id, url="https://a.example/" + doc_id.hex(), input=0, offset=0,
+                    lang="en", tokens=tokens)
+
+
 def test_shard_roundtrip_sorted_by_id(tmp_path, model):
     sp = T.load_processor(model)
-    docs = [("b", T.encode_docs(sp, ["The garden closed."])[0]),
-            ("a", T.encode_docs(sp, ["The station opened in 2026."])[0])]
-    entry = write_one_shard(str(tmp_path), "train", 1, 3, docs, model, {"run_id": "t"})
+    docs = [doc(b"b", T.encode_docs(sp, ["The garden closed."])[0]),
+            doc(b"a", T.encode_docs(sp, ["The station opened in 2026."])[0])]
+    entry = write_one_shard(str(tmp_path), "train", 1, 3, docs, model, {"run_id": "t"}, {0: "x.warc.gz"})
     assert entry["path"] == "train-00001-of-00003.tok" and entry["num_docs"] == 2
     f = tokfile.TokFile(str(tmp_path / entry["path"]), verify=True)
     assert f.header.token_width == 2 and f.header.meta == {"run_id": "t"}
     assert f.header.tokenizer_sha256 == T.model_info(model)["sha256"]
     assert sp.decode(f.doc(0)[1:-1].tolist()) == "The station opened in 2026."
-    assert f.header.num_tokens == sum(len(t) for _, t in docs)
+    assert f.header.num_tokens == sum(d.tokens.size for d in docs)
+    rows = pq.read_table(tmp_path / entry["metadata"]).to_pylist()
+    assert [(r["id"], r["position"], r["num_tokens"], r["warc_file"]) for r in rows] == [
+        (b"a".hex(), 0, docs[1].tokens.size, "x.warc.gz"), (b"b".hex(), 1, docs[0].tokens.size, "x.warc.gz")]
     assert tokfile.sha256_file(str(tmp_path / entry["path"])) == entry["sha256"]
     assert not list(tmp_path.glob("*.inprogress"))
 
 
 def test_empty_shard_and_corruption_detected(tmp_path, model):
-    entry = write_one_shard(str(tmp_path), "val", 0, 1, [], model, {})
+    entry = write_one_shard(str(tmp_path), "val", 0, 1, [], model, {}, {})
+    assert pq.read_table(tmp_path / entry["metadata"]).num_rows == 0
     assert tokfile.TokFile(str(tmp_path / entry["path"]), verify=True).header.num_docs == 0
     sp = T.load_processor(model)
     entry = write_one_shard(str(tmp_path), "train", 0, 1,
-                            [("a", T.encode_docs(sp, ["The river."])[0])], model, {})
+                            [doc(b"a", T.encode_docs(sp, ["The river."])[0])], model, {}, {})
     path = tmp_path / entry["path"]
     raw = bytearray(path.read_bytes())
     raw[tokfile.HEADER_SIZE] ^= 0xFF

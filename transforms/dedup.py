@@ -7,9 +7,10 @@ Beam: signatures -> (band key, id) -> GroupByKey -> star edges per bucket ->
 components -> one survivor per cluster (the smallest id), joined back to the
 documents by id.
 
-The components step gathers the edges on one worker. Edges exist only between
-documents that share a bucket, so this is small next to the corpus; the DESIGN's
-distributed large-star/small-star rounds replace it in a later issue.
+The components step still gathers the edges on one worker (the distributed
+large-star/small-star rounds replace it in the dedup issue). Signatures never travel:
+band keys are computed from the text where the document is, and the documents
+themselves cross only the join by id.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import dataclasses
 import functools
 import hashlib
 import re
+import struct
 import unicodedata
 from typing import Iterable
 
@@ -24,7 +26,8 @@ import apache_beam as beam
 import numpy as np
 from datasketch import MinHash
 
-from gristmill.transforms.document import Document, Rejection
+from gristmill.transforms.document import Document, DocumentCoder, Rejection
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted, StageOutputs
 
 STAGE = "dedup"
 _NON_WORD = re.compile(r"[^\w\s]+")
@@ -76,17 +79,17 @@ def band_keys(sig: np.ndarray, config: DedupConfig = DedupConfig()) -> list[byte
             for b in range(config.bands)]
 
 
-def star_edges(ids: Iterable[str]) -> list[tuple[str, str]]:
+def star_edges(ids: Iterable[bytes]) -> list[tuple[bytes, bytes]]:
     """Edges from the smallest id of a bucket to each other member."""
     ids = sorted(set(ids))
     return [(ids[0], other) for other in ids[1:]]
 
 
-def connected_components(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
+def connected_components(edges: Iterable[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
     """id -> smallest id of its component, for every id that has an edge."""
-    parent: dict[str, str] = {}
+    parent: dict[bytes, bytes] = {}
 
-    def find(x: str) -> str:
+    def find(x: bytes) -> bytes:
         parent.setdefault(x, x)
         while parent[x] != x:
             parent[x] = parent[parent[x]]
@@ -100,59 +103,98 @@ def connected_components(edges: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {x: find(x) for x in parent}
 
 
-def survivors(edges: Iterable[tuple[str, str]]) -> list[tuple[str, tuple[str, int]]]:
+def survivors(edges: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, tuple[bytes, int]]]:
     """(id, (survivor id, cluster size)) for every id in a cluster of two or more."""
     root = connected_components(edges)
-    sizes: dict[str, int] = {}
+    sizes: dict[bytes, int] = {}
     for r in root.values():
         sizes[r] = sizes.get(r, 0) + 1
     return [(i, (r, sizes[r])) for i, r in root.items()]
 
 
-def resolve(doc_id: str, docs: list[Document], assignment: list[tuple[str, int]]):
+def resolve(doc_id: bytes, docs: list[Document], assignment: list[tuple[bytes, int]]):
     """Keep or reject the documents that share an id; yield Document or Rejection."""
     if not docs:
         return
-    docs = sorted(docs, key=lambda d: (d.warc_file, d.warc_offset))
+    docs = sorted(docs, key=lambda d: (d.input, d.offset))
     first, rest = docs[0], docs[1:]
-    for d in rest:  # the same record read twice (e.g. a file given twice)
-        yield Rejection.of(d, STAGE, "duplicate_id", first.warc_file)
+    for d in rest:  # the same record read twice (e.g. the same record in two files)
+        yield Rejection.of(d, STAGE, "duplicate_id", f"input {first.input} offset {first.offset}")
     root, size = assignment[0] if assignment else (doc_id, 1)
-    first.minhash = None
     if root != doc_id:
-        yield Rejection.of(first, STAGE, "near_duplicate", root)
+        yield Rejection.of(first, STAGE, "near_duplicate", root.hex())
     else:
         first.cluster_size = size
         yield first
 
 
+# The join by id carries documents and cluster assignments as one-byte-tagged bytes:
+# CoGroupByKey's union values would fall back to pickle for the documents.
+_DOC, _CLUSTER = b"D", b"C"
+_CODER = DocumentCoder()
+
+
+def _tag_doc(doc: Document) -> tuple[bytes, bytes]:
+    return doc.id, _DOC + _CODER.encode(doc)
+
+
+def _tag_cluster(item) -> tuple[bytes, bytes]:
+    doc_id, (root, size) = item
+    return doc_id, _CLUSTER + root + struct.pack("<I", size)
+
+
+class Resolve(Counted):
+    """(id, tagged values) -> kept Documents; rejections and per-bundle counts tagged."""
+
+    def __init__(self):
+        super().__init__(STAGE)
+
+    def process(self, kv):
+        doc_id, values = kv
+        docs, cluster = [], []
+        for v in values:
+            if v[:1] == _DOC:
+                docs.append(_CODER.decode(v[1:]))
+            else:
+                cluster.append((v[1:17], struct.unpack("<I", v[17:21])[0]))
+        for item in resolve(doc_id, docs, cluster):
+            if isinstance(item, Rejection):
+                self.count(item.reason)
+                yield beam.pvalue.TaggedOutput(REJECTED, item)
+            else:
+                self.count(KEPT)
+                yield item
+
+
 class MinHashDedup(beam.PTransform):
-    """Documents -> (kept, rejected): one survivor per near-duplicate cluster."""
+    """Documents -> StageOutputs: one survivor per near-duplicate cluster.
+
+    Signatures are computed from the text and turned into band keys at once: only
+    (band key, id) pairs and the documents keyed by id cross shuffles.
+    """
 
     def __init__(self, config: DedupConfig = DedupConfig()):
         super().__init__()
         self.config = config
 
-    def expand(self, docs):
+    def expand(self, docs) -> StageOutputs:
         cfg = self.config
-
-        def with_signature(doc: Document) -> Document:
-            doc.minhash = signature(doc.text, cfg)
-            return doc
-
-        signed = docs | "Signature" >> beam.Map(with_signature)
-        edges = (signed
-                 | "BandKeys" >> beam.FlatMap(lambda d: [(k, d.id) for k in band_keys(d.minhash, cfg)])
+        edges = (docs
+                 | "BandKeys" >> beam.FlatMap(
+                     lambda d: [(k, d.id) for k in band_keys(signature(d.text, cfg), cfg)])
+                 .with_output_types(tuple[bytes, bytes])
                  | "Buckets" >> beam.GroupByKey()
                  | "StarEdges" >> beam.FlatMap(lambda kv: star_edges(kv[1]))
                  | "DistinctEdges" >> beam.Distinct())
         assignment = (edges
                       | "GatherEdges" >> beam.combiners.ToList()
-                      | "Components" >> beam.FlatMap(survivors))
-        keyed = signed | "KeyById" >> beam.Map(lambda d: (d.id, d))
-        out = ({"docs": keyed, "cluster": assignment}
-               | "JoinClusters" >> beam.CoGroupByKey()
-               | "Survivors" >> beam.FlatMap(lambda kv: resolve(kv[0], list(kv[1]["docs"]),
-                                                                 list(kv[1]["cluster"]))))
-        split = out | "SplitRejected" >> beam.Partition(lambda x, _: int(isinstance(x, Rejection)), 2)
-        return split[0], split[1]
+                      | "Components" >> beam.FlatMap(survivors)
+                      | "TagClusters" >> beam.Map(_tag_cluster).with_output_types(tuple[bytes, bytes]))
+        keyed = docs | "TagDocs" >> beam.Map(_tag_doc).with_output_types(tuple[bytes, bytes])
+        out = ((keyed, assignment)
+               | "JoinInputs" >> beam.Flatten()
+               | "JoinClusters" >> beam.GroupByKey()
+               | "Survivors" >> beam.ParDo(Resolve()).with_output_types(Document)
+               .with_outputs(REJECTED, COUNTS, main=KEPT))
+        out[REJECTED].element_type = Rejection
+        return StageOutputs(out[KEPT], out[REJECTED], out[COUNTS])

@@ -17,7 +17,7 @@ from typing import Callable
 import trafilatura
 
 from gristmill.transforms.document import Document
-from gristmill.transforms.stage import StageFn
+from gristmill.transforms.stage import DocStage
 
 STAGE = "extract"
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.I)
@@ -130,21 +130,19 @@ def extract(doc: Document, config: ExtractConfig = ExtractConfig(), run: Callabl
     return doc
 
 
-class Extract(StageFn):
-    stage = STAGE
+def _runner(config: ExtractConfig):
+    # trafilatura logs unparsable pages at ERROR; they are counted rejections here
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    return TimeLimit(extract_text, config.timeout_s) if config.timeout_s else None
+
+
+def _extract(doc: Document, run, config: ExtractConfig):
+    return extract(doc, config, run or extract_text)
+
+
+class Extract(DocStage):
+    """Beam shell. The time-limited child process serves one call at a time, so each
+    DoFn instance (one per worker thread) has its own, closed at teardown."""
 
     def __init__(self, config: ExtractConfig = ExtractConfig()):
-        super().__init__()
-        self.config = config
-
-    def setup(self):
-        # trafilatura logs unparsable pages at ERROR; they are counted rejections here
-        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-        self.run = TimeLimit(extract_text, self.config.timeout_s) if self.config.timeout_s else extract_text
-
-    def apply(self, doc):
-        return extract(doc, self.config, self.run)
-
-    def teardown(self):
-        if isinstance(self.run, TimeLimit):
-            self.run.close()
+        super().__init__(STAGE, _extract, config, load=_runner, per_instance=True)

@@ -5,7 +5,7 @@ import dataclasses
 import os
 
 from gristmill.transforms.document import Document
-from gristmill.transforms.stage import StageFn
+from gristmill.transforms.stage import DocStage
 
 STAGE = "langid"
 
@@ -30,6 +30,11 @@ def load_model(path: str = ""):
     return fasttext.load_model(path or bundled_model_path())
 
 
+def labels(model) -> set[str]:
+    """Every language code the model knows (fasttext-predict has no get_labels: ask for all)."""
+    return {lab.removeprefix("__label__") for lab in model.predict("a", k=-1)[0]}
+
+
 def predict(model, text: str) -> tuple[str, float]:
     """(language code, probability) of the most likely language; newlines become spaces."""
     labels, probs = model.predict(" ".join(text.split()), k=1)
@@ -45,15 +50,12 @@ def langid(doc: Document, model, config: LangIdConfig):
     return doc
 
 
-class LangId(StageFn):
-    stage = STAGE
+def _load(config: LangIdConfig):
+    return load_model(config.model_path)
+
+
+class LangId(DocStage):
+    """Beam shell: the fastText model is loaded once per worker process."""
 
     def __init__(self, config: LangIdConfig = LangIdConfig()):
-        super().__init__()
-        self.config = config
-
-    def setup(self):
-        self.model = load_model(self.config.model_path)
-
-    def apply(self, doc):
-        return langid(doc, self.model, self.config)
+        super().__init__(STAGE, langid, config, load=_load)

@@ -47,7 +47,7 @@ import dataclasses
 import functools
 from typing import Any, Iterable, Mapping, Optional
 
-from gristmill.transforms.stage import StageFn
+from gristmill.transforms.stage import DocStage
 
 STAGE = "pii"
 
@@ -252,25 +252,24 @@ class PiiScrubber:
         return result.text, dict(sorted(counts.items()))
 
 
-class PiiScrub(StageFn):
-    """Beam shell: presidio engines are built once per worker in setup."""
-    stage = STAGE
-
-    def __init__(self, entities=DEFAULT_ENTITIES, score_threshold: float = DEFAULT_SCORE_THRESHOLD):
-        super().__init__()
-        self.entities, self.score_threshold = tuple(entities), score_threshold
-
-    def setup(self):
-        self.scrubber = PiiScrubber(self.entities, score_threshold=self.score_threshold)
-
-    def apply(self, doc):
-        doc.text, doc.pii = self.scrubber.scrub(doc.text)
-        for entity, n in doc.pii.items():
-            _pii_counter(entity).inc(n)
-        return doc
+@dataclasses.dataclass(frozen=True)
+class PiiConfig:
+    entities: tuple = DEFAULT_ENTITIES
+    score_threshold: float = DEFAULT_SCORE_THRESHOLD
 
 
-@functools.lru_cache(maxsize=None)
-def _pii_counter(entity: str):
-    from apache_beam.metrics import Metrics
-    return Metrics.counter(STAGE, entity)
+def pii_scrub(doc, scrubber: PiiScrubber, config: PiiConfig = PiiConfig()):
+    """The stage function: replace the findings in doc.text, count them per type."""
+    doc.text, doc.pii = scrubber.scrub(doc.text)
+    return doc
+
+
+def _load(config: PiiConfig) -> PiiScrubber:
+    return PiiScrubber(config.entities, score_threshold=config.score_threshold)
+
+
+class PiiScrub(DocStage):
+    """Beam shell: the presidio engines are built once per worker process."""
+
+    def __init__(self, config: PiiConfig = PiiConfig()):
+        super().__init__(STAGE, pii_scrub, config, load=_load)

@@ -68,7 +68,8 @@ from collections import Counter, defaultdict
 from itertools import accumulate
 from typing import Mapping, Optional
 
-from gristmill.transforms.stage import StageFn
+from gristmill.transforms.document import C4_LINE_RULES, QUALITY_SIGNALS
+from gristmill.transforms.stage import DocStage
 
 STAGE = "quality"
 
@@ -103,8 +104,7 @@ REASONS: tuple[str, ...] = (
 )
 
 # Names of the C4 line rules, as keys of signals["c4_lines_removed"].
-LINE_RULES = ("long_word", "citation_only", "no_terminal_punct", "ellipsis",
-              "too_few_words", "javascript", "policy")
+LINE_RULES = C4_LINE_RULES
 
 # ------------------------------------------------------------------------ stop words
 
@@ -602,6 +602,16 @@ _REASON_SIGNAL = {
 }
 
 
+def flat_signals(signals: dict) -> dict:
+    """The numeric signals as one flat dict (the record's and metadata table's form):
+    ``c4_lines_removed`` becomes ``c4_removed_<rule>``; ``skipped`` follows from the
+    language and is left out."""
+    flat = {k: v for k, v in signals.items() if k in QUALITY_SIGNALS}
+    for rule, n in signals.get("c4_lines_removed", {}).items():
+        flat[f"c4_removed_{rule}"] = n
+    return flat
+
+
 def quality(doc, config: QualityConfig = DEFAULT_CONFIG):
     """The stage function for a Beam shell: ``Document -> Document | (reason, detail)``.
 
@@ -610,7 +620,7 @@ def quality(doc, config: QualityConfig = DEFAULT_CONFIG):
     decided (e.g. ``"words=12"``, ``"hash_word_ratio=0.2,ellipsis_word_ratio=0.0"``).
     """
     text, reason, signals = quality_filter(doc.text, doc.lang, config)
-    doc.quality = signals
+    doc.quality = flat_signals(signals)
     if reason is None:
         doc.text = text
         return doc
@@ -621,13 +631,12 @@ def quality(doc, config: QualityConfig = DEFAULT_CONFIG):
     return reason, ",".join(f"{k}={signals[k]}" for k in keys if k in signals)
 
 
-class Quality(StageFn):
+def _quality(doc, _resource, config: QualityConfig):
+    return quality(doc, config)
+
+
+class Quality(DocStage):
     """Beam shell around `quality`."""
-    stage = STAGE
 
     def __init__(self, config: QualityConfig = DEFAULT_CONFIG):
-        super().__init__()
-        self.config = config
-
-    def apply(self, doc):
-        return quality(doc, self.config)
+        super().__init__(STAGE, _quality, config)

@@ -1,50 +1,125 @@
-"""ReadWarc: WARC/ARC files -> one Document per HTML response, a Rejection per other record.
+"""ReadWarc: WARC/ARC files, read by byte ranges -> one Document per HTML response.
 
-`iter_records` is the plain function (streaming, warcio); `ReadWarc` is the Beam
-transform: expand patterns into files, Reshuffle (so that files, not records, are
-what fusion spreads over workers), then read each file in one DoFn.
-A read error (truncated file, broken gzip member) ends that file's reading with one
-counted rejection; the rest of the run goes on.
+Plain functions: `file_ranges` cuts a file into byte ranges, `record_start_at_or_after`
+finds the first gzip member in a range that starts a WARC record, and `iter_records`
+streams the records (warcio) whose start offset falls in a range, yielding a Document
+for each HTML response and a Rejection for every other record.
+
+A range owns the records that *start* inside it; it reads past its end to finish its
+last record. So one large `.warc.gz` (one gzip member per record, as Common Crawl
+writes them) spreads over every worker; other files (uncompressed, ARC, whole-file
+gzip) are one range. The Beam transform reshuffles ranges, not records: reading,
+UrlFilter and Extract then fuse, and HTML never crosses a shuffle.
+
+Failure semantics: a malformed record or broken gzip member is a counted rejection
+(`read_error` ends that range); a transient I/O error is retried with backoff by
+`RangeStream` (reopen, seek, read on) and then raised, so the runner retries the bundle:
+it is never taken for the end of the file.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import io
-from typing import BinaryIO, Iterator, Union
+import json
+import logging
+import os
+import time
+import zlib
+from typing import Callable, Iterator, NamedTuple, Optional, Union
 
 import apache_beam as beam
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.metrics import Metrics
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeadersParser
 
 from gristmill.transforms.document import Document, Rejection, stable_id
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted
 
 STAGE = "read"
+INPUTS = "inputs"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+GZIP_MAGIC = b"\x1f\x8b\x08"
 _HTTP_PARSER = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
 class ReadConfig:
     max_record_bytes: int = 10 << 20  # Common Crawl truncates payloads at 1 MiB
+    range_bytes: int = 64 << 20       # a Common Crawl WARC (~1 GiB) becomes ~16 ranges
+    retries: int = 5                  # per read, with exponential backoff, then raise
+    backoff_s: float = 1.0
+    progress_dir: str = ""            # local folder: one empty file per range read (progress)
 
 
-class _HashingReader(io.RawIOBase):
-    """Wraps a file object; keeps the sha256 and size of every byte read through it."""
+class InputIOError(IOError):
+    """A read of an input file kept failing after the retries: the bundle is retried."""
 
-    def __init__(self, raw: BinaryIO):
-        self.raw, self.sha256, self.size = raw, hashlib.sha256(), 0
+
+class RangeStream(io.RawIOBase):
+    """A seekable reader over one input file that retries transient errors.
+
+    A failed read is retried after reopening the file and seeking back to the position
+    reached (exponential backoff); after `retries` failures it raises InputIOError.
+    It keeps the sha256 of the bytes [start, end), each hashed once, in order.
+    """
+
+    def __init__(self, path: str, start: int, end: int, config: ReadConfig = ReadConfig(),
+                 opener: Callable = None):
+        self.path, self.start, self.end, self.config = path, start, end, config
+        self.opener = opener or (lambda p: FileSystems.open(
+            p, compression_type=CompressionTypes.UNCOMPRESSED))
+        self.sha256, self.hashed, self.pos, self.raw = hashlib.sha256(), start, start, None
+        self._call(lambda: None)
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def _call(self, op):
+        delay = self.config.backoff_s
+        for attempt in range(self.config.retries + 1):
+            try:
+                if self.raw is None:
+                    self.raw = self.opener(self.path)
+                    self.raw.seek(self.pos)
+                return op()
+            except Exception as e:  # anything from the file system is taken as transient
+                self._drop()
+                if attempt == self.config.retries:
+                    raise InputIOError(f"{self.path} at byte {self.pos}: {type(e).__name__}: {e}") from e
+                log.warning("read %s at %d failed (%s); retry in %.1fs", self.path, self.pos, e, delay)
+                time.sleep(delay)
+                delay *= 2
+
+    def _drop(self) -> None:
+        if self.raw is not None:
+            try:
+                self.raw.close()
+            except Exception:
+                pass
+            self.raw = None
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        assert whence == 0 and pos <= self.hashed, "only backwards within what was read"
+        self.pos = pos
+        self._call(lambda: self.raw.seek(pos))
+        return pos
+
     def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n)
-        self.sha256.update(data)
-        self.size += len(data)
+        data = self._call(lambda: self.raw.read(n))
+        lo, hi = max(self.pos, self.hashed), min(self.pos + len(data), self.end)
+        if hi > lo:
+            self.sha256.update(data[lo - self.pos:hi - self.pos])
+            self.hashed = hi
+        self.pos += len(data)
         return data
 
     def readinto(self, b) -> int:
@@ -52,9 +127,49 @@ class _HashingReader(io.RawIOBase):
         b[:len(data)] = data
         return len(data)
 
-    def drain(self) -> None:
-        while self.read(1 << 20):
+    def finish(self) -> str:
+        """Read on to `end` (for the digest); return the hex sha256 of [start, end)."""
+        if self.pos < self.hashed:
+            self.seek(self.hashed)
+        while self.pos < self.end and self.read(min(1 << 20, self.end - self.pos)):
             pass
+        return self.sha256.hexdigest()
+
+    def close(self) -> None:
+        self._drop()
+        super().close()
+
+
+def file_ranges(path: str, size: int, range_bytes: int) -> list[tuple[int, int]]:
+    """[(start, end)] covering the file; only multi-member `.warc.gz` files are cut."""
+    if not path.endswith(".warc.gz") or size <= range_bytes:
+        return [(0, size)]
+    return [(s, min(s + range_bytes, size)) for s in range(0, size, range_bytes)]
+
+
+def _starts_record(data: bytes) -> bool:
+    try:
+        return zlib.decompressobj(31).decompress(data, 8).startswith((b"WARC/1.", b"WARC/0."))
+    except zlib.error:
+        return False
+
+
+def record_start_at_or_after(stream: RangeStream, start: int, end: int,
+                             block: int = 1 << 16) -> Optional[int]:
+    """Offset of the first gzip member in [start, end) that decompresses to a WARC header."""
+    pos = start
+    while pos < end:
+        stream.seek(pos) if pos < stream.pos else None
+        data = stream.read(block + 4096)
+        if not data:
+            return None
+        i = data.find(GZIP_MAGIC)
+        while 0 <= i < block and pos + i < end:
+            if _starts_record(data[i:]):
+                return pos + i
+            i = data.find(GZIP_MAGIC, i + 1)
+        pos += block
+    return None
 
 
 def _sniff_html(body: bytes) -> bool:
@@ -103,34 +218,50 @@ def _looks_binary(body: bytes) -> bool:
     return sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20
 
 
-def iter_records(stream: BinaryIO, warc_file: str,
-                 config: ReadConfig = ReadConfig()) -> Iterator[Union[Document, Rejection]]:
-    """Yield a Document for each HTML response and a Rejection for every other record."""
+def iter_records(stream, path: str, config: ReadConfig = ReadConfig(), input_index: int = 0,
+                 start: int = 0, end: Optional[int] = None) -> Iterator[Union[Document, Rejection]]:
+    """Yield a Document or a Rejection for every record that starts in [start, end).
+
+    `stream` is positioned at `start`, which must be a record boundary; end=None reads
+    to the end of the file. A parse error ends the range with one `read_error`.
+    """
     records = ArchiveIterator(stream, no_record_parse=True, arc2warc=True)
-    offset = 0  # of the last record started; a read error is reported there
+    offset = start  # of the last record started; a read error is reported there
     while True:
         try:
             record = next(records)
+            offset = records.offset  # start of this record
+            if end is not None and offset >= end:
+                return
+            item = _record(record, path, input_index, offset, config)
+            if isinstance(item, Document):
+                item.length = records.get_record_length()
         except StopIteration:
             return
+        except InputIOError:
+            raise
         except Exception as e:  # truncated file, broken gzip member, not a WARC at all
-            offset = getattr(records, "offset", offset)
-            yield Rejection(stable_id(warc_file, str(offset), "read_error"), "", STAGE,
-                            "read_error", warc_file, offset, f"{type(e).__name__}: {e}"[:300])
+            offset = max(offset, getattr(records, "offset", offset))
+            yield Rejection(stable_id(path, str(offset), "read_error"), "", STAGE, "read_error",
+                            input_index, offset, f"{type(e).__name__}: {e}"[:300])
             return
-        offset = records.offset  # start of this record (get_record_offset() would consume it)
-        h = record.rec_headers
-        rec_type = record.rec_type or "unknown"
-        uri = (h.get_header("WARC-Target-URI") or "").strip()
-        date = h.get_header("WARC-Date") or ""
-        rec_id = h.get_header("WARC-Record-ID")
-        doc = Document(id=stable_id(rec_id) if rec_id else stable_id(uri, date, warc_file, str(offset)),
-                       url=uri, warc_file=warc_file, warc_offset=offset, date=date)
-        reason, detail = _check(record, doc, rec_type, config)
-        if reason:
-            yield Rejection.of(doc, STAGE, reason, detail)
-        else:
-            yield doc
+        yield item
+
+
+def _record(record, path: str, input_index: int, offset: int, config: ReadConfig):
+    h = record.rec_headers
+    uri = (h.get_header("WARC-Target-URI") or "").strip()
+    date = h.get_header("WARC-Date") or ""
+    rec_id = h.get_header("WARC-Record-ID")
+    doc = Document(id=stable_id(rec_id) if rec_id else stable_id(uri, date, path, str(offset)),
+                   url=uri, input=input_index, offset=offset, date=date)
+    reason, detail = _check(record, doc, record.rec_type or "unknown", config)
+    return Rejection.of(doc, STAGE, reason, detail) if reason else doc
+
+
+def _content_length(headers) -> Optional[int]:
+    value = (headers.get_header("Content-Length") or "").strip()
+    return int(value) if value.isdigit() else None
 
 
 def _check(record, doc: Document, rec_type: str, config: ReadConfig):
@@ -139,13 +270,17 @@ def _check(record, doc: Document, rec_type: str, config: ReadConfig):
         return f"warc_{rec_type}", ""
     if not doc.url.lower().startswith(("http://", "https://")):
         return "no_http_target_uri", doc.url[:200]
-    length = int(record.rec_headers.get_header("Content-Length") or -1)
+    length = _content_length(record.rec_headers)
+    if length is None:
+        return "bad_content_length", str(record.rec_headers.get_header("Content-Length"))[:80]
     if length > config.max_record_bytes:
         return "too_large", str(length)
     try:
         status, content_type, body = _read_payload(record, config.max_record_bytes)
     except BadStatusLine as e:
         return "bad_http_status_line", str(e)
+    except InputIOError:
+        raise
     except Exception as e:
         return "bad_payload", f"{type(e).__name__}: {e}"[:300]
     if status != "200":
@@ -162,50 +297,76 @@ def _check(record, doc: Document, rec_type: str, config: ReadConfig):
         return "not_html", mime[:80]
     if _looks_binary(body):
         return "binary_body", mime[:80]
-    doc.content_type, doc.charset, doc.html = mime or "text/html", charset, body
+    doc.charset, doc.html = charset, body
     return None, None
 
 
-class ReadWarcFile(beam.DoFn):
-    """One WARC path in; Documents out, rejections and one input summary as tagged outputs."""
-
-    def __init__(self, config: ReadConfig, rejected_tag: str, inputs_tag: str):
-        self.config, self.rejected_tag, self.inputs_tag = config, rejected_tag, inputs_tag
-        self.files = Metrics.counter(STAGE, "files")
-        self.records = Metrics.counter(STAGE, "records")
-        self.errors = Metrics.counter(STAGE, "read_errors")
-
-    def process(self, path: str):
-        self.files.inc()
-        n, error = 0, ""
-        try:
-            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
-        except Exception as e:  # vanished or unreadable since it was matched
-            self.errors.inc()
-            error = f"{type(e).__name__}: {e}"[:300]
-            yield beam.pvalue.TaggedOutput(self.rejected_tag, Rejection(
-                stable_id(path, "open_error"), "", STAGE, "read_error", path, 0, error))
-            yield beam.pvalue.TaggedOutput(self.inputs_tag, {
-                "path": path, "bytes": 0, "sha256": "", "records": 1, "error": error})
-            return
-        reader = _HashingReader(raw)
-        try:
-            for item in iter_records(io.BufferedReader(reader, 1 << 16), path, self.config):
+def read_range(path: str, input_index: int, start: int, end: int, size: int,
+               config: ReadConfig = ReadConfig()) -> Iterator[Union[Document, Rejection, dict]]:
+    """Every record that starts in [start, end) of the file, then the range's summary dict."""
+    stream = RangeStream(path, start, end, config)
+    n = 0
+    error = ""
+    try:
+        first = 0 if start == 0 else record_start_at_or_after(stream, start, end)
+        if first is not None:
+            stream.seek(first)
+            for item in iter_records(stream, path, config, input_index, first,
+                                     None if end >= size else end):
                 n += 1
-                if isinstance(item, Rejection):
-                    if item.reason == "read_error":
-                        self.errors.inc()
-                        error = item.detail
-                    yield beam.pvalue.TaggedOutput(self.rejected_tag, item)
-                else:
-                    yield item
-            reader.drain()
-        finally:
-            raw.close()
-        self.records.inc(n)
-        yield beam.pvalue.TaggedOutput(self.inputs_tag, {
-            "path": path, "bytes": reader.size, "sha256": reader.sha256.hexdigest(),
-            "records": n, "error": error})
+                if isinstance(item, Rejection) and item.reason == "read_error":
+                    error = item.detail
+                yield item
+        digest = stream.finish()
+    finally:
+        stream.close()
+    yield {"input": input_index, "start": start, "bytes": end - start, "sha256": digest,
+           "records": n, "error": error}
+
+
+class ReadRanges(Counted):
+    """(input index, path, start, end, size) -> Documents; rejections, counts, range summaries."""
+
+    def __init__(self, config: ReadConfig):
+        super().__init__(STAGE)
+        self.config = config
+
+    def process(self, rng):
+        index, path, start, end, size = rng
+        for item in read_range(path, index, start, end, size, self.config):
+            if isinstance(item, Document):
+                self.count(KEPT)
+                yield item
+            elif isinstance(item, Rejection):
+                self.count(item.reason)
+                yield beam.pvalue.TaggedOutput(REJECTED, item)
+            else:
+                yield beam.pvalue.TaggedOutput(INPUTS, item)
+        if self.config.progress_dir:
+            open(os.path.join(self.config.progress_dir, f"{index}-{start}"), "w").close()
+
+
+class SplitFile(Counted):
+    """(input index, path) -> its byte ranges; a file that cannot be opened is one read_error."""
+
+    def __init__(self, config: ReadConfig):
+        super().__init__(STAGE)
+        self.config = config
+
+    def process(self, item):
+        index, path = item
+        try:
+            size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
+        except Exception as e:  # vanished or unreadable since the driver listed it
+            error = f"{type(e).__name__}: {e}"[:300]
+            self.count("read_error")
+            yield beam.pvalue.TaggedOutput(REJECTED, Rejection(
+                stable_id(path, "open_error"), "", STAGE, "read_error", index, 0, error))
+            yield beam.pvalue.TaggedOutput(INPUTS, {"input": index, "start": 0, "bytes": 0,
+                                                    "sha256": "", "records": 1, "error": error})
+            return
+        for start, end in file_ranges(path, size, self.config.range_bytes):
+            yield index, path, start, end, size
 
 
 def expand_pattern(pattern: str, warc_prefix: str) -> list[str]:
@@ -218,26 +379,82 @@ def expand_pattern(pattern: str, warc_prefix: str) -> list[str]:
     return [pattern]
 
 
+def list_inputs(patterns: list[str], warc_prefix: str = "s3://commoncrawl/") -> list[str]:
+    """The run's input list, in order: patterns as given, each glob's matches sorted,
+    a path given twice listed once. Raises FileNotFoundError naming a pattern that
+    matches nothing."""
+    paths: list[str] = []
+    for pattern in patterns:
+        for p in expand_pattern(pattern, warc_prefix):
+            matched = sorted(m.path for m in FileSystems.match([p])[0].metadata_list)
+            if not matched:
+                raise FileNotFoundError(f"no file matches {p}")
+            paths.extend(matched)
+    return list(dict.fromkeys(paths))
+
+
+def merge_ranges(kv) -> dict:
+    """A file's range summaries -> its manifest entry (sha256 over the range digests)."""
+    (index, path), parts = kv
+    parts = sorted(parts, key=lambda r: r["start"])
+    digest = hashlib.sha256(b"".join(bytes.fromhex(r["sha256"]) for r in parts)).hexdigest()
+    return {"input": index, "path": path, "bytes": sum(r["bytes"] for r in parts),
+            "sha256_ranges": digest if all(r["sha256"] for r in parts) else "",
+            "ranges": len(parts), "records": sum(r["records"] for r in parts),
+            "error": "; ".join(r["error"] for r in parts if r["error"])}
+
+
+def _input_line(line: str) -> tuple[int, str]:
+    item = json.loads(line)
+    return item["input"], item["path"]
+
+
+def write_inputs_file(path: str, inputs: list[str]) -> None:
+    """The run's input list as JSON lines {input, path}: what ReadWarc reads (a listing
+    of 90,000 Common Crawl files stays out of the job graph)."""
+    with FileSystems.create(path) as f:
+        for i, p in enumerate(inputs):
+            f.write(json.dumps({"input": i, "path": p}).encode() + b"\n")
+
+
+class ReadOutputs(NamedTuple):
+    kept: beam.PCollection
+    rejected: beam.PCollection
+    counts: beam.PCollection
+    inputs: beam.PCollection  # one manifest entry (dict) per input file
+
+
 class ReadWarc(beam.PTransform):
-    """File patterns -> (documents, rejected, inputs)."""
+    """A file of the run's inputs (JSON lines {input, path}) -> ReadOutputs.
 
-    def __init__(self, patterns: list[str], config: ReadConfig = ReadConfig(),
-                 warc_prefix: str = "s3://commoncrawl/", rejected_tag: str = "rejected"):
+    Files, then byte ranges, are reshuffled so that ranges spread over workers; the
+    records of a range stay on the worker that reads them (fused with the next stages).
+    """
+
+    def __init__(self, inputs_file: str, config: ReadConfig = ReadConfig()):
         super().__init__()
-        self.patterns, self.config, self.warc_prefix = patterns, config, warc_prefix
-        self.rejected_tag = rejected_tag
+        self.inputs_file, self.config = inputs_file, config
 
-    def expand(self, pbegin):
-        from apache_beam.io import fileio
-        out = (pbegin
-               | "Patterns" >> beam.Create(self.patterns)
-               | "ExpandPathLists" >> beam.FlatMap(expand_pattern, self.warc_prefix)
-               | "MatchFiles" >> fileio.MatchAll()
-               | "Paths" >> beam.Map(lambda m: m.path)
-               | "SpreadFiles" >> beam.Reshuffle()
-               | "ReadRecords" >> beam.ParDo(ReadWarcFile(self.config, self.rejected_tag, "inputs"))
-               .with_outputs(self.rejected_tag, "inputs", main="docs"))
-        # One file fans out into thousands of records: without this, fusion would run
-        # every later stage of a file's records on the one worker that read it.
-        docs = out.docs | "SpreadRecords" >> beam.Reshuffle()
-        return docs, out[self.rejected_tag], out.inputs
+    def expand(self, pbegin) -> ReadOutputs:
+        files = (pbegin
+                 | "Inputs" >> beam.io.ReadFromText(self.inputs_file)
+                 | "ParseInputs" >> beam.Map(_input_line)
+                 | "SpreadFiles" >> beam.Reshuffle())
+        split = files | "SplitFiles" >> beam.ParDo(SplitFile(self.config)).with_outputs(
+            REJECTED, COUNTS, INPUTS, main="ranges")
+        read = (split.ranges
+                | "SpreadRanges" >> beam.Reshuffle()
+                | "ReadRanges" >> beam.ParDo(ReadRanges(self.config)).with_output_types(Document)
+                .with_outputs(REJECTED, COUNTS, INPUTS, main=KEPT))
+        paths = files | "PathByIndex" >> beam.Map(lambda f: (f[0], f[1]))
+        summaries = ((split[INPUTS], read[INPUTS])
+                     | "RangeSummaries" >> beam.Flatten()
+                     | "KeyByInput" >> beam.Map(lambda r: (r["input"], r)))
+        entries = ({"path": paths, "ranges": summaries}
+                   | "GroupByInput" >> beam.CoGroupByKey()
+                   | "FileEntries" >> beam.Map(
+                       lambda kv: merge_ranges(((kv[0], kv[1]["path"][0]), kv[1]["ranges"]))))
+        rejected = ((split[REJECTED], read[REJECTED])
+                    | "Rejected" >> beam.Flatten().with_output_types(Rejection))
+        counts = (split[COUNTS], read[COUNTS]) | "Counts" >> beam.Flatten()
+        return ReadOutputs(read[KEPT], rejected, counts, entries)

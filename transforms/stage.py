@@ -1,55 +1,119 @@
-"""The thin Beam shell shared by the per-document stages.
+"""The one stage shape: a composite PTransform returning named (kept, rejected) outputs.
 
-A stage is a plain function `doc -> doc | reason` (see each transforms/ module).
-`StageFn` runs it, counts kept/dropped per reason with Beam metrics, turns a returned
-reason into a Rejection on the `rejected` output, and turns an unexpected exception
-into a counted `error:<Type>` rejection instead of failing the run.
+A per-document stage is a plain function ``apply(doc, resource, config) -> doc |
+reason | (reason, detail)`` (see each transforms/ module) plus, where it needs one, a
+``load(config)`` that builds the heavy resource (a model, a list) once per worker
+*process* through ``apache_beam.utils.shared`` rather than once per DoFn instance.
+`DocStage` runs it, turns a returned reason into a `Rejection`, turns an unexpected
+exception into a counted ``error:<Type>`` rejection instead of failing the run, and
+counts kept / dropped by reason per bundle: one ``(stage, {what: n})`` element per
+bundle on the ``counts`` output, so stats are exact without an element per document.
 """
 from __future__ import annotations
 
-from typing import Union
+import collections
+from typing import Any, Callable, NamedTuple, Optional, Union
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindows
+from apache_beam.utils import shared
 
 from gristmill.transforms.document import Document, Rejection
 
-REJECTED = "rejected"
+KEPT, REJECTED, COUNTS = "kept", "rejected", "counts"
 Result = Union[Document, str, tuple[str, str]]  # kept doc, reason, or (reason, detail)
 
 
-class StageFn(beam.DoFn):
-    """Subclasses set `stage` and implement `apply`; heavy models go in `setup`."""
+class StageOutputs(NamedTuple):
+    kept: beam.PCollection      # Document (or the stage's own kept type)
+    rejected: beam.PCollection  # Rejection
+    counts: beam.PCollection    # (stage, {"kept" | reason: n}), one per bundle
 
-    stage = "stage"
 
-    def __init__(self):
-        self.kept = Metrics.counter(self.stage, "kept")
-        self.dropped = Metrics.counter(self.stage, "dropped")
-        self.errors = Metrics.counter(self.stage, "errors")
+class Counted(beam.DoFn):
+    """Base DoFn with per-bundle counts: call `self.count(what)`; emitted at bundle end."""
 
-    def apply(self, doc: Document) -> Result:
-        raise NotImplementedError
+    def __init__(self, stage: str):
+        self.stage = stage
+
+    def start_bundle(self):
+        self._counts = collections.Counter()
+
+    def count(self, what: str, n: int = 1) -> None:
+        self._counts[what] += n
+
+    def finish_bundle(self):
+        if self._counts:
+            yield beam.pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value(
+                (self.stage, dict(self._counts))))
+            self._counts = collections.Counter()
+
+
+class _Holder:
+    """A weak-referenceable box for a per-process resource (Shared needs one)."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class _DocStageFn(Counted):
+    def __init__(self, stage: str, apply: Callable, load: Optional[Callable], config: Any,
+                 handle: shared.Shared, per_instance: bool):
+        super().__init__(stage)
+        self.apply, self.load, self.config = apply, load, config
+        self.handle, self.per_instance = handle, per_instance
+
+    def setup(self):
+        if self.load is None:
+            self.resource = None
+        elif self.per_instance:  # e.g. a child process that serves one call at a time
+            self._holder = _Holder(self.load(self.config))
+            self.resource = self._holder.value
+        else:
+            self._holder = self.handle.acquire(lambda: _Holder(self.load(self.config)))
+            self.resource = self._holder.value
 
     def process(self, doc: Document):
         try:
-            out = self.apply(doc)
+            out = self.apply(doc, self.resource, self.config)
         except Exception as e:  # a bad record must never fail the run
-            self.errors.inc()
-            yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(
-                doc, self.stage, f"error:{type(e).__name__}", str(e)[:300]))
+            reason = f"error:{type(e).__name__}"
+            self.count(reason)
+            yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, self.stage, reason, str(e)[:300]))
             return
         if isinstance(out, Document):
-            self.kept.inc()
+            self.count(KEPT)
             yield out
             return
         reason, detail = out if isinstance(out, tuple) else (out, "")
-        self.dropped.inc()
-        Metrics.counter(self.stage, reason).inc()
+        self.count(reason)
         yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, self.stage, reason, detail))
 
+    def teardown(self):
+        close = getattr(getattr(self, "resource", None), "close", None)
+        if self.per_instance and close:
+            close()
 
-def run_stage(label: str, pcoll, fn: StageFn):
-    """Apply a StageFn; return (kept, rejected)."""
-    out = pcoll | label >> beam.ParDo(fn).with_outputs(REJECTED, main="kept")
-    return out.kept, out[REJECTED]
+
+class DocStage(beam.PTransform):
+    """Documents -> StageOutputs(kept, rejected, counts) through a plain function.
+
+    ``apply(doc, resource, config)`` is the stage's logic; ``load(config)`` builds its
+    resource once per worker process (or once per DoFn instance when ``per_instance``).
+    """
+
+    def __init__(self, stage: str, apply: Callable, config: Any = None,
+                 load: Optional[Callable] = None, per_instance: bool = False):
+        super().__init__()
+        self.stage, self.apply, self.config = stage, apply, config
+        self.load, self.per_instance = load, per_instance
+        self._handle = shared.Shared()
+
+    def expand(self, docs) -> StageOutputs:
+        fn = _DocStageFn(self.stage, self.apply, self.load, self.config, self._handle,
+                         self.per_instance)
+        out = (docs
+               | beam.ParDo(fn).with_output_types(Document)
+               .with_outputs(REJECTED, COUNTS, main=KEPT))
+        out[REJECTED].element_type = Rejection
+        return StageOutputs(out[KEPT], out[REJECTED], out[COUNTS])

@@ -18,9 +18,9 @@ from typing import Iterable, Iterator
 import apache_beam as beam
 import numpy as np
 import sentencepiece as spm
-from apache_beam.metrics import Metrics
 
 from gristmill.transforms.document import Document, Rejection, id_fraction
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted, StageOutputs
 
 STAGE = "tokenize"
 UNK, BOS, EOS, PAD = 0, 1, 2, 3
@@ -97,8 +97,9 @@ def load_processor(model: bytes) -> spm.SentencePieceProcessor:
 
 
 def encode_docs(sp: spm.SentencePieceProcessor, texts: list[str]) -> list[np.ndarray]:
-    """[BOS] ids [EOS] per text, as uint32 arrays."""
-    return [np.asarray([BOS, *ids, EOS], dtype=np.uint32) for ids in sp.encode(texts)]
+    """[BOS] ids [EOS] per text: uint16 when the vocabulary fits, else uint32."""
+    dtype = np.uint16 if sp.vocab_size() <= 1 << 16 else np.uint32
+    return [np.asarray([BOS, *ids, EOS], dtype=dtype) for ids in sp.encode(texts)]
 
 
 def model_info(model: bytes) -> dict:
@@ -124,6 +125,8 @@ class TrainTokenizer(beam.PTransform):
             return docs.pipeline | "GivenTokenizer" >> beam.Create([model])
 
         def train(sample: list) -> bytes:
+            if not sample:  # nothing survived: no model, no shards (the run reports why)
+                return b""
             sample = sorted(sample)
             return train_bpe((ln for _, _, text in sample
                               for ln in training_lines(text, cfg.max_sentence_length)), cfg)
@@ -135,21 +138,20 @@ class TrainTokenizer(beam.PTransform):
                 | "Train" >> beam.Map(train))
 
 
-def split_of(doc_id: str, val_fraction: float) -> str:
+def split_of(doc_id: bytes, val_fraction: float) -> str:
     return "val" if id_fraction(doc_id, "split") < val_fraction else "train"
 
 
-def shard_of(doc_id: str, num_shards: int) -> int:
+def shard_of(doc_id: bytes, num_shards: int) -> int:
     return int(id_fraction(doc_id, "shard") * num_shards)
 
 
-class TokenizeBatch(beam.DoFn):
-    """Batches of Documents -> ((split, shard), (id, tokens)); empty docs rejected."""
+class TokenizeBatch(Counted):
+    """Batches of Documents -> ((split, shard), Document with tokens, text dropped)."""
 
     def __init__(self, num_shards: dict, val_fraction: float):
+        super().__init__(STAGE)
         self.num_shards, self.val_fraction = num_shards, val_fraction
-        self.kept = Metrics.counter(STAGE, "kept")
-        self.tokens = Metrics.counter(STAGE, "tokens")
         self._sp, self._model = None, None
 
     def process(self, docs: list[Document], model: bytes):
@@ -157,25 +159,29 @@ class TokenizeBatch(beam.DoFn):
             self._sp, self._model = load_processor(model), model
         for doc, ids in zip(docs, encode_docs(self._sp, [d.text for d in docs])):
             if ids.size <= 2:
-                yield beam.pvalue.TaggedOutput("rejected", Rejection.of(doc, STAGE, "no_tokens"))
+                self.count("no_tokens")
+                yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, STAGE, "no_tokens"))
                 continue
             split = split_of(doc.id, self.val_fraction)
-            self.kept.inc()
-            self.tokens.inc(int(ids.size))
-            yield (split, shard_of(doc.id, self.num_shards[split])), (doc.id, ids)
+            self.count(KEPT)
+            doc.text, doc.tokens = "", ids
+            yield (split, shard_of(doc.id, self.num_shards[split])), doc
 
 
 class Tokenize(beam.PTransform):
-    """(documents, model) -> (keyed token arrays, rejected)."""
+    """(documents, model) -> StageOutputs; kept: ((split, shard), Document with tokens)."""
 
     def __init__(self, model, num_shards: dict, val_fraction: float):
         super().__init__()
         self.model, self.num_shards, self.val_fraction = model, num_shards, val_fraction
 
-    def expand(self, docs):
+    def expand(self, docs) -> StageOutputs:
         out = (docs
                | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=256)
+               .with_output_types(list[Document])
                | "Encode" >> beam.ParDo(TokenizeBatch(self.num_shards, self.val_fraction),
                                         beam.pvalue.AsSingleton(self.model))
-               .with_outputs("rejected", main="tokens"))
-        return out.tokens, out.rejected
+               .with_output_types(tuple[tuple[str, int], Document])
+               .with_outputs(REJECTED, COUNTS, main=KEPT))
+        out[REJECTED].element_type = Rejection
+        return StageOutputs(out[KEPT], out[REJECTED], out[COUNTS])

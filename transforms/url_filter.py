@@ -38,7 +38,7 @@ import re
 from typing import Iterable, Optional, Sequence, Union
 from urllib.parse import unquote, urlsplit
 
-from gristmill.transforms.stage import StageFn
+from gristmill.transforms.stage import DocStage
 
 log = logging.getLogger("gristmill")
 
@@ -283,16 +283,13 @@ class UrlFilter:
         return self.reason(url) is None
 
 
-class UrlFilterStage(StageFn):
-    """Beam shell: lists are loaded once per worker in setup, not pickled with the DoFn."""
-    stage = STAGE
+def url_filter(doc, flt: UrlFilter, config=None):
+    """The stage function: the document, or the reason its URL is dropped."""
+    return flt.reason(doc.url) or doc
+
+
+class UrlFilterStage(DocStage):
+    """Beam shell: the lists are loaded once per worker process, not pickled with the DoFn."""
 
     def __init__(self, config: UrlFilterConfig = UrlFilterConfig()):
-        super().__init__()
-        self.config = config
-
-    def setup(self):
-        self.filter = UrlFilter(self.config)
-
-    def apply(self, doc):
-        return self.filter.reason(doc.url) or doc
+        super().__init__(STAGE, url_filter, config, load=UrlFilter)

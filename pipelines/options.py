@@ -1,0 +1,146 @@
+"""The job's options, checked before any work: `GristmillOptions` (Beam pipeline options)
+and `JobConfig`, the validated settings every stage is built from.
+
+`job_config(options)` raises UsageError with a one-line message for any mistake.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from gristmill.transforms import extract, langid, read_warc
+
+MIN_VOCAB = 512  # 256 byte-fallback pieces, 4 special ids, and room for the text's characters
+
+
+class UsageError(ValueError):
+    """A mistake in the command line: reported in one line, exit code 2."""
+
+
+class GristmillOptions(PipelineOptions):
+    """The job's own options; every other flag is a Beam pipeline option."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser):
+        def a(name, **kw):  # --kebab-case, with Beam's --snake_case spelling as an alias
+            snake = "--" + name[2:].replace("-", "_")
+            parser.add_argument(*dict.fromkeys([name, snake]), dest=snake[2:], **kw)
+        a("--input", action="append",
+          help="WARC path, glob, gs:// path or warc.paths(.gz) list; repeatable")
+        a("--output", help="run directory (local or gs://); must not hold a finished run")
+        a("--languages", default="en", help="comma-separated lid.176 codes to keep; 'all' keeps every language")
+        a("--lang-min-score", type=float, default=0.65, help="minimum lid.176 probability (FineWeb/DCLM)")
+        a("--langid-model", default="", help="fastText model (lid.176.bin, GlotLID); default: the bundled lid.176.ftz")
+        a("--url-blocklist", default="", help="file of blocked domains, one per line (replaces the shipped list)")
+        a("--max-record-bytes", type=int, default=read_warc.ReadConfig.max_record_bytes,
+          help="larger records are rejected unread")
+        a("--range-bytes", type=int, default=read_warc.ReadConfig.range_bytes,
+          help="a .warc.gz larger than this is read in ranges of this size, spread over workers")
+        a("--warc-prefix", default="s3://commoncrawl/", help="prefix for relative paths in a warc.paths list")
+        a("--extract-timeout", type=float, default=extract.ExtractConfig.timeout_s,
+          help="seconds per page for trafilatura, in a child process; 0 = in-process, no limit")
+        a("--vocab-size", type=int, default=32000,
+          help=f"BPE vocabulary (>= {MIN_VOCAB}); capped with a warning when the text cannot fill it")
+        a("--tokenizer-model", default="", help="a sentencepiece .model to use instead of training one")
+        a("--tokenizer-sample-docs", type=int, default=200_000,
+          help="documents (smallest id hashes) the tokenizer trains on")
+        a("--val-fraction", type=float, default=0.01, help="share of documents in the val split (by id hash)")
+        a("--train-shards", type=int, default=8, help="shard files for the train split")
+        a("--val-shards", type=int, default=1, help="shard files for the val split")
+        a("--max-error-rate", type=float, default=0.01,
+          help="fail the run when a stage's error rejections exceed this share of its input")
+        a("--run-id", default="", help="default: the output folder's name")
+
+
+@dataclasses.dataclass(frozen=True)
+class JobConfig:
+    output: str
+    inputs: tuple[str, ...]      # the expanded input list (a file's index is its position)
+    run_id: str
+    read: read_warc.ReadConfig
+    extract_timeout: float
+    languages: tuple[str, ...]   # () = all
+    lang_min_score: float
+    langid_model: str
+    url_blocklist: str
+    vocab_size: int
+    tokenizer_model: str
+    tokenizer_sample_docs: int
+    val_fraction: float
+    num_shards: dict
+    max_error_rate: float
+
+    def recorded(self) -> dict:
+        """The settings that decide the output (manifest, shard headers, config digest)."""
+        return {"languages": ",".join(self.languages) or "all", "lang_min_score": self.lang_min_score,
+                "langid_model": self.langid_model, "url_blocklist": self.url_blocklist,
+                "max_record_bytes": self.read.max_record_bytes, "extract_timeout": self.extract_timeout,
+                "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
+                "tokenizer_sample_docs": self.tokenizer_sample_docs, "val_fraction": self.val_fraction,
+                "train_shards": self.num_shards["train"], "val_shards": self.num_shards["val"],
+                "max_error_rate": self.max_error_rate}
+
+
+def _need(ok: bool, message: str) -> None:
+    if not ok:
+        raise UsageError(message)
+
+
+def _file(path: str, flag: str) -> str:
+    if path:
+        _need(FileSystems.exists(path), f"{flag} {path}: no such file")
+    return path
+
+
+def job_config(o: GristmillOptions) -> JobConfig:
+    """Check every option (cheap checks first) and expand the inputs; UsageError if wrong."""
+    _need(bool(o.input) and bool(o.output), "--input and --output are required")
+    _need(0 <= o.lang_min_score <= 1, f"--lang-min-score {o.lang_min_score}: must be within [0, 1]")
+    _need(o.vocab_size >= MIN_VOCAB or bool(o.tokenizer_model),
+          f"--vocab-size {o.vocab_size}: must be at least {MIN_VOCAB} (256 byte-fallback pieces, "
+          "4 special ids and the text's characters)")
+    _need(o.vocab_size < 1 << 32, f"--vocab-size {o.vocab_size}: must be below 2^32")
+    _need(0 <= o.val_fraction < 1, f"--val-fraction {o.val_fraction}: must be within [0, 1)")
+    _need(o.train_shards >= 1 and o.val_shards >= 1, "--train-shards and --val-shards must be >= 1")
+    _need(0 <= o.max_error_rate <= 1, f"--max-error-rate {o.max_error_rate}: must be within [0, 1]")
+    _need(o.extract_timeout >= 0, f"--extract-timeout {o.extract_timeout}: must be >= 0")
+    _need(o.max_record_bytes > 0, f"--max-record-bytes {o.max_record_bytes}: must be > 0")
+    _need(o.range_bytes >= 1 << 16, f"--range-bytes {o.range_bytes}: must be at least 65536")
+    _need(o.tokenizer_sample_docs >= 1, "--tokenizer-sample-docs must be >= 1")
+    _file(o.url_blocklist, "--url-blocklist")
+    _file(o.langid_model, "--langid-model")
+    if _file(o.tokenizer_model, "--tokenizer-model"):
+        from gristmill.transforms.tokenizer import load_processor
+        try:
+            with FileSystems.open(o.tokenizer_model) as f:
+                load_processor(f.read())
+        except Exception as e:
+            raise UsageError(f"--tokenizer-model {o.tokenizer_model}: not a sentencepiece model ({e})")
+    languages = () if o.languages == "all" else tuple(
+        dict.fromkeys(x.strip() for x in o.languages.split(",") if x.strip()))
+    _need(o.languages == "all" or bool(languages), "--languages: give lid.176 codes (en,de) or 'all'")
+    if languages:
+        known = langid.labels(langid.load_model(o.langid_model))
+        unknown = [x for x in languages if x not in known]
+        _need(not unknown, f"--languages: the language model has no label {','.join(unknown)} "
+                           f"(it knows {len(known)}, e.g. en, de, fr, zh, ja)")
+    out = o.output.rstrip("/")
+    _need(not FileSystems.exists(f"{out}/manifest.json"),
+          f"{out} already holds a finished run (manifest.json); choose a new --output")
+    try:
+        inputs = read_warc.list_inputs(o.input, o.warc_prefix)
+    except FileNotFoundError as e:
+        raise UsageError(f"--input: {e}") from None
+    except Exception as e:
+        raise UsageError(f"--input: cannot list {o.input}: {type(e).__name__}: {e}") from None
+    return JobConfig(
+        output=out, inputs=tuple(inputs), run_id=o.run_id or os.path.basename(out),
+        read=read_warc.ReadConfig(max_record_bytes=o.max_record_bytes, range_bytes=o.range_bytes),
+        extract_timeout=o.extract_timeout, languages=languages, lang_min_score=o.lang_min_score,
+        langid_model=o.langid_model, url_blocklist=o.url_blocklist, vocab_size=o.vocab_size,
+        tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,
+        val_fraction=o.val_fraction, num_shards={"train": o.train_shards, "val": o.val_shards},
+        max_error_rate=o.max_error_rate)

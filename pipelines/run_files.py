@@ -1,0 +1,155 @@
+"""The run directory's own files: stats.json, tokenizer.model and manifest.json.
+
+`stage_stats` turns the per-bundle counts into the funnel and checks that it adds up;
+`run_failure` applies the error budget and the nothing-survived rule; `finish` writes
+the files (manifest.json last: its presence marks a finished run) or, when the run
+failed, stats.json with the reason and raises RunFailed so that every runner fails it.
+"""
+from __future__ import annotations
+
+import collections
+import json
+import os
+from typing import Optional
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from gristmill.transforms import tokenizer
+
+FORMAT_VERSION = 2
+STAGES = ("read", "url_filter", "extract", "langid", "quality", "dedup", "pii", "tokenize")
+ERROR_REASONS = ("read_error",)  # besides every "error:<Type>"
+
+
+class RunFailed(RuntimeError):
+    """The run ended without a usable result; stats.json says why."""
+
+
+def is_error(reason: str) -> bool:
+    return reason.startswith("error:") or reason in ERROR_REASONS
+
+
+class MergeCounts(beam.CombineFn):
+    """(stage, {what: n}) per bundle -> {stage: {what: n}}."""
+
+    def create_accumulator(self):
+        return {}
+
+    def add_input(self, acc, item):
+        stage, counts = item
+        into = acc.setdefault(stage, {})
+        for what, n in counts.items():
+            into[what] = into.get(what, 0) + n
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = {}
+        for acc in accs:
+            for stage, counts in acc.items():
+                self.add_input(out, (stage, counts))
+        return out
+
+    def extract_output(self, acc):
+        return acc
+
+
+def stage_stats(counts: dict, records_read: int) -> dict:
+    """Per stage: in, kept, dropped by reason, errors; and whether the accounting holds."""
+    stages, problems = [], []
+    into = records_read
+    for s in STAGES:
+        c = dict(counts.get(s, {}))
+        kept = c.pop("kept", 0)
+        d = dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
+        errors = sum(n for r, n in d.items() if is_error(r))
+        stages.append({"stage": s, "in": into, "kept": kept, "dropped": d,
+                       "dropped_total": sum(d.values()), "errors": errors})
+        if into != kept + sum(d.values()):
+            problems.append(f"{s}: in {into} != kept {kept} + dropped {sum(d.values())}")
+        into = kept
+    return {"stages": stages, "records_read": records_read, "documents_kept": into,
+            "accounting_ok": not problems, "accounting_problems": problems}
+
+
+def run_failure(stats: dict, max_error_rate: float) -> Optional[str]:
+    """Why the run must fail, in one line; None when it succeeded."""
+    if not stats["accounting_ok"]:
+        return "accounting does not hold: " + "; ".join(stats["accounting_problems"])
+    for s in stats["stages"]:
+        if s["in"] and s["errors"] > max_error_rate * s["in"]:
+            top = ", ".join(f"{r} {n}" for r, n in s["dropped"].items() if is_error(r))
+            return (f"{s['stage']}: {s['errors']} of {s['in']} records were errors ({top}), "
+                    f"over --max-error-rate {max_error_rate:g}")
+    if stats["documents_kept"] == 0:
+        if stats["records_read"] == 0:
+            return "nothing survived: the inputs hold no records"
+        s = next(s for s in stats["stages"] if s["kept"] == 0)
+        top = ", ".join(f"{r} {n}" for r, n in list(s["dropped"].items())[:3])
+        return f"nothing survived: {s['stage']} dropped every document ({top})"
+    return None
+
+
+def _write(path: str, data: bytes) -> None:
+    with FileSystems.create(path) as f:
+        f.write(data)
+
+
+def finish(_, out, run_id, version, config, config_sha256, max_error_rate, counts, shards, inputs,
+           model, rejected_files) -> str:
+    """tokenizer.model, stats.json, then manifest.json; or stats.json and RunFailed."""
+    inputs = sorted(inputs, key=lambda x: x["input"])
+    stats = stage_stats(counts, sum(i["records"] for i in inputs))
+    shards = sorted(shards, key=lambda s: (s["split"], s["shard"]))
+    for key in ("languages", "pii_found"):
+        total = sum((collections.Counter(s[key]) for s in shards), collections.Counter())
+        stats[key] = dict(sorted(total.items(), key=lambda kv: (-kv[1], kv[0])))
+    splits = {}
+    for s in shards:
+        splits.setdefault(s["split"], []).append(
+            {k: s[k] for k in ("path", "metadata", "num_tokens", "num_docs", "sha256", "payload_crc32")})
+    stats["tokens"] = {k: sum(s["num_tokens"] for s in v) for k, v in splits.items()}
+    stats["documents"] = {k: sum(s["num_docs"] for s in v) for k, v in splits.items()}
+    if sum(stats["documents"].values()) != stats["documents_kept"]:
+        stats["accounting_ok"] = False
+        stats["accounting_problems"].append("documents in shards != documents kept by tokenize")
+    failure = run_failure(stats, max_error_rate)
+    stats["status"] = "failed" if failure else "ok"
+    if failure:
+        stats["failure"] = failure
+        _write(f"{out}/stats.json", json.dumps(stats, indent=1).encode())
+        raise RunFailed(failure)
+    _write(f"{out}/tokenizer.model", model)
+    _write(f"{out}/stats.json", json.dumps(stats, indent=1).encode())
+    manifest = {
+        "format_version": FORMAT_VERSION, "run_id": run_id, "code_version": version,
+        "tokenizer": {"file": "tokenizer.model", **tokenizer.model_info(model),
+                      "vocab_size_requested": config["vocab_size"]},
+        "splits": splits, "config": config, "config_sha256": config_sha256,
+        "stats": {k: stats[k] for k in ("records_read", "documents_kept", "tokens", "documents",
+                                        "accounting_ok")},
+        "inputs": inputs,
+        "rejected": sorted(os.path.relpath(f, out) if "://" not in f else f
+                           for f in rejected_files),
+    }
+    _write(f"{out}/manifest.json", json.dumps(manifest, indent=1).encode())
+    return out
+
+
+def read_stats(out: str) -> Optional[dict]:
+    path = f"{out}/stats.json"
+    if not FileSystems.exists(path):
+        return None
+    with FileSystems.open(path) as f:
+        return json.loads(f.read())
+
+
+def funnel(stats: dict) -> str:
+    lines = [f"{'stage':<11}{'in':>8}{'kept':>8}{'dropped':>9}  top reasons"]
+    for s in stats["stages"]:
+        top = ", ".join(f"{r} {n}" for r, n in list(s["dropped"].items())[:4])
+        lines.append(f"{s['stage']:<11}{s['in']:>8}{s['kept']:>8}{s['dropped_total']:>9}  {top}")
+    lines.append(f"languages kept: {stats.get('languages', {})}")
+    lines.append(f"PII replaced: {stats.get('pii_found', {})}")
+    lines.append(f"tokens: {stats.get('tokens')}  accounting ok: {stats['accounting_ok']}")
+    return "\n".join(lines)
