@@ -1,7 +1,7 @@
 """The main job: WARC files -> cleaned, deduplicated, tokenized shards in a run directory.
 
     ReadWarc - UrlFilter - Extract - LangId - Quality ═ MinHashDedup - PiiScrub
-      - TrainTokenizer / Tokenize ═ WriteShards (+ docs/*.parquet) - Finish (stats, manifest)
+      - TrainTokenizer ═ Tokenize + WriteShards (+ docs/*.parquet) - Finish (stats, manifest)
 
 ReadWarc spreads byte ranges of the inputs over the workers; everything up to
 MinHashDedup's shuffles (═) runs fused on the worker that read the range, so HTML never
@@ -45,10 +45,12 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
         outputs[label] = docs | label >> stage
         docs = outputs[label].kept
     model = docs | "TrainTokenizer" >> tokenizer.TrainTokenizer(tokenizer.TokenizerConfig(
-        vocab_size=cfg.vocab_size, model_path=cfg.tokenizer_model, sample_docs=cfg.tokenizer_sample_docs))
-    outputs["Tokenize"] = docs | "Tokenize" >> tokenizer.Tokenize(model, cfg.num_shards, cfg.val_fraction)
-    shards = outputs["Tokenize"].kept | "WriteShards" >> WriteShards(
-        cfg.output, cfg.num_shards, model, read.inputs, {"run_id": cfg.run_id, "config_sha256": digest})
+        vocab_size=cfg.vocab_size, model_path=cfg.tokenizer_model, sample_docs=cfg.tokenizer_sample_docs,
+        sample_bytes=int(cfg.tokenizer_sample_mb * 1e6)))
+    outputs["WriteShards"] = docs | "WriteShards" >> WriteShards(
+        cfg.output, cfg.num_shards, cfg.val_fraction, model, read.inputs,
+        {"run_id": cfg.run_id, "config_sha256": digest})
+    shards = outputs["WriteShards"].kept
 
     rejected = [o.rejected for o in outputs.values()] | "AllRejected" >> beam.Flatten()
     rejected_files = (rejected
@@ -66,7 +68,8 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
              config=recorded, config_sha256=digest, max_error_rate=cfg.max_error_rate,
              counts=AsOne(counts), shards=AsList(shards), inputs=AsList(read.inputs),
              model=AsOne(model), rejected_files=AsList(rejected_files)))
-    return {"kept": {label: o.kept for label, o in outputs.items()}, "rejected": rejected, "shards": shards, "inputs": read.inputs, "counts": counts}
+    return {"kept": {label: o.kept for label, o in outputs.items() if label != "WriteShards"},
+            "rejected": rejected, "shards": shards, "inputs": read.inputs, "counts": counts}
 
 
 def code_version() -> str:

@@ -37,8 +37,9 @@ class GristmillOptions(PipelineOptions):
         a("--url-blocklist", default="", help="file of blocked domains, one per line (replaces the shipped list)")
         a("--max-record-bytes", type=int, default=read_warc.ReadConfig.max_record_bytes,
           help="larger records are rejected unread")
-        a("--range-bytes", type=int, default=read_warc.ReadConfig.range_bytes,
-          help="a .warc.gz larger than this is read in ranges of this size, spread over workers")
+        a("--range-bytes", type=int, default=0,
+          help="a .warc.gz larger than this is read in ranges of this size, spread over workers; "
+               "0 = 64 MiB, or on a local runner about 8 ranges per worker (at least 1 MiB)")
         a("--warc-prefix", default="s3://commoncrawl/", help="prefix for relative paths in a warc.paths list")
         a("--extract-timeout", type=float, default=extract.ExtractConfig.timeout_s,
           help="seconds per page for trafilatura, in a child process; 0 = in-process, no limit")
@@ -46,7 +47,9 @@ class GristmillOptions(PipelineOptions):
           help=f"BPE vocabulary (>= {MIN_VOCAB}); capped with a warning when the text cannot fill it")
         a("--tokenizer-model", default="", help="a sentencepiece .model to use instead of training one")
         a("--tokenizer-sample-docs", type=int, default=200_000,
-          help="documents (smallest id hashes) the tokenizer trains on")
+          help="documents (smallest id hashes) the tokenizer trains on, at most")
+        a("--tokenizer-sample-mb", type=float, default=32,
+          help="MB of text the tokenizer trains on, at most (bounds the memory of its worker)")
         a("--val-fraction", type=float, default=0.01, help="share of documents in the val split (by id hash)")
         a("--train-shards", type=int, default=8, help="shard files for the train split")
         a("--val-shards", type=int, default=1, help="shard files for the val split")
@@ -69,6 +72,7 @@ class JobConfig:
     vocab_size: int
     tokenizer_model: str
     tokenizer_sample_docs: int
+    tokenizer_sample_mb: float
     val_fraction: float
     num_shards: dict
     max_error_rate: float
@@ -79,7 +83,8 @@ class JobConfig:
                 "langid_model": self.langid_model, "url_blocklist": self.url_blocklist,
                 "max_record_bytes": self.read.max_record_bytes, "extract_timeout": self.extract_timeout,
                 "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
-                "tokenizer_sample_docs": self.tokenizer_sample_docs, "val_fraction": self.val_fraction,
+                "tokenizer_sample_docs": self.tokenizer_sample_docs,
+                "tokenizer_sample_mb": self.tokenizer_sample_mb, "val_fraction": self.val_fraction,
                 "train_shards": self.num_shards["train"], "val_shards": self.num_shards["val"],
                 "max_error_rate": self.max_error_rate}
 
@@ -95,8 +100,10 @@ def _file(path: str, flag: str) -> str:
     return path
 
 
-def job_config(o: GristmillOptions) -> JobConfig:
-    """Check every option (cheap checks first) and expand the inputs; UsageError if wrong."""
+def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConfig:
+    """Check every option (cheap checks first) and expand the inputs; UsageError if wrong.
+
+    `local_workers`: the worker processes of a local runner (sizes the input ranges)."""
     _need(bool(o.input) and bool(o.output), "--input and --output are required")
     _need(0 <= o.lang_min_score <= 1, f"--lang-min-score {o.lang_min_score}: must be within [0, 1]")
     _need(o.vocab_size >= MIN_VOCAB or bool(o.tokenizer_model),
@@ -108,8 +115,10 @@ def job_config(o: GristmillOptions) -> JobConfig:
     _need(0 <= o.max_error_rate <= 1, f"--max-error-rate {o.max_error_rate}: must be within [0, 1]")
     _need(o.extract_timeout >= 0, f"--extract-timeout {o.extract_timeout}: must be >= 0")
     _need(o.max_record_bytes > 0, f"--max-record-bytes {o.max_record_bytes}: must be > 0")
-    _need(o.range_bytes >= 1 << 16, f"--range-bytes {o.range_bytes}: must be at least 65536")
+    _need(o.range_bytes == 0 or o.range_bytes >= 1 << 16,
+          f"--range-bytes {o.range_bytes}: must be 0 (auto) or at least 65536")
     _need(o.tokenizer_sample_docs >= 1, "--tokenizer-sample-docs must be >= 1")
+    _need(o.tokenizer_sample_mb > 0, "--tokenizer-sample-mb must be > 0")
     _file(o.url_blocklist, "--url-blocklist")
     _file(o.langid_model, "--langid-model")
     if _file(o.tokenizer_model, "--tokenizer-model"):
@@ -138,9 +147,11 @@ def job_config(o: GristmillOptions) -> JobConfig:
         raise UsageError(f"--input: cannot list {o.input}: {type(e).__name__}: {e}") from None
     return JobConfig(
         output=out, inputs=tuple(inputs), run_id=o.run_id or os.path.basename(out),
-        read=read_warc.ReadConfig(max_record_bytes=o.max_record_bytes, range_bytes=o.range_bytes),
+        read=read_warc.ReadConfig(max_record_bytes=o.max_record_bytes, range_bytes=o.range_bytes or
+                                  read_warc.auto_range_bytes(sum(inputs.values()), local_workers)),
         extract_timeout=o.extract_timeout, languages=languages, lang_min_score=o.lang_min_score,
         langid_model=o.langid_model, url_blocklist=o.url_blocklist, vocab_size=o.vocab_size,
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,
+        tokenizer_sample_mb=o.tokenizer_sample_mb,
         val_fraction=o.val_fraction, num_shards={"train": o.train_shards, "val": o.val_shards},
         max_error_rate=o.max_error_rate)

@@ -17,6 +17,7 @@ from tqdm import tqdm
 ELEMENT_COUNT = "beam:metric:element_count:v1"
 SAMPLED_BYTES = "beam:metric:sampled_byte_size:v1"
 GBK_URN = "beam:transform:group_by_key:v1"
+COMBINE_URN = "beam:transform:combine_per_key:v1"
 
 
 class RangeProgress:
@@ -71,16 +72,21 @@ def _pcollection_sizes(monitoring_infos) -> dict[str, dict]:
 
 def runner_metrics(result, pipeline) -> dict:
     """Bytes that entered each shuffle (GroupByKey), estimated from the runner's sampled
-    element sizes x element counts; {} when the runner does not report them."""
+    element sizes x element counts; {} when the runner does not report them.
+
+    A combine's GroupByKey is left out: runners lift combiners, so only per-bundle
+    accumulators cross that shuffle, which this graph does not show."""
     infos = getattr(result, "monitoring_infos", None)
     if infos is None:
         return {}
     sizes = _pcollection_sizes(infos())
     proto = pipeline.to_runner_api()
     names = {pid: pc.unique_name for pid, pc in proto.components.pcollections.items()}
+    transforms = proto.components.transforms
+    lifted = {sub for t in transforms.values() if t.spec.urn == COMBINE_URN for sub in t.subtransforms}
     shuffles = {}
-    for t in proto.components.transforms.values():
-        if t.spec.urn != GBK_URN:
+    for tid, t in transforms.items():
+        if t.spec.urn != GBK_URN or tid in lifted:
             continue
         for pid in t.inputs.values():
             s = sizes.get(pid)

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 import apache_beam as beam
-from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from gristmill.pipelines import crawl, options as opts, progress, run_files
 from gristmill.transforms import read_warc
@@ -98,13 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     argv, metrics_out = _pop_flag(argv, "--metrics-out")
     argv = default_runner_args(argv)
     options = PipelineOptions(argv)
+    local = options.view_as(StandardOptions).runner in LOCAL_RUNNERS
+    workers = options.view_as(DirectOptions).direct_num_workers if local else None
     try:
-        cfg = opts.job_config(options.view_as(opts.GristmillOptions))
+        cfg = opts.job_config(options.view_as(opts.GristmillOptions), local_workers=(workers or 1) if local else None)
     except opts.UsageError as e:
         print(f"gristmill run: {e}", file=sys.stderr)
         return 2
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
-    local = options.view_as(StandardOptions).runner in LOCAL_RUNNERS
     progress_dir = tempfile.mkdtemp(prefix="gristmill-progress-") if local else ""
     cfg = dataclasses.replace(cfg, read=dataclasses.replace(cfg.read, progress_dir=progress_dir))
     start = time.time()

@@ -117,3 +117,21 @@ def test_token_width_grows_with_vocab():
     with pytest.raises(ValueError, match="outside"):
         tokfile.write_shard(io.BytesIO(), [[1, 500, 2]], vocab_size=400, bos_id=1, eos_id=2,
                             pad_id=3, tokenizer_sha256="00" * 32, shard_id=0, num_shards=1, meta={})
+
+
+def test_tokenizer_sample_is_the_smallest_hashes_within_budget_in_any_grouping():
+    import random
+    items = [(random.Random(i).random(), i.to_bytes(16, "big"), b"x" * (50 + i % 7)) for i in range(500)]
+    fn = T.SmallestHashes(max_docs=1000, max_bytes=5000)
+    expected = sorted(items)[:len([t for t in itertools.accumulate(len(x[2]) for x in sorted(items))
+                                   if t <= 5000])]
+    for parts in (1, 3, 7):
+        accs = []
+        for k in range(parts):
+            acc = fn.create_accumulator()
+            for item in items[k::parts]:
+                acc = fn.add_input(acc, item)
+            accs.append(fn.compact(acc))
+        out = fn.extract_output(fn.merge_accumulators(accs[::-1]))
+        assert out == expected and sum(len(x[2]) for x in out) <= 5000
+    assert len(T.SmallestHashes(max_docs=10, max_bytes=10**9).extract_output([0, list(items)])) == 10

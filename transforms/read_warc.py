@@ -379,18 +379,27 @@ def expand_pattern(pattern: str, warc_prefix: str) -> list[str]:
     return [pattern]
 
 
-def list_inputs(patterns: list[str], warc_prefix: str = "s3://commoncrawl/") -> list[str]:
-    """The run's input list, in order: patterns as given, each glob's matches sorted,
-    a path given twice listed once. Raises FileNotFoundError naming a pattern that
-    matches nothing."""
-    paths: list[str] = []
+def list_inputs(patterns: list[str], warc_prefix: str = "s3://commoncrawl/") -> dict[str, int]:
+    """The run's input list {path: size}, in order: patterns as given, each glob's
+    matches sorted, a path given twice listed once. Raises FileNotFoundError naming a
+    pattern that matches nothing."""
+    paths: dict[str, int] = {}
     for pattern in patterns:
         for p in expand_pattern(pattern, warc_prefix):
-            matched = sorted(m.path for m in FileSystems.match([p])[0].metadata_list)
+            matched = sorted((m.path, m.size_in_bytes) for m in FileSystems.match([p])[0].metadata_list)
             if not matched:
                 raise FileNotFoundError(f"no file matches {p}")
-            paths.extend(matched)
-    return list(dict.fromkeys(paths))
+            for path, size in matched:
+                paths.setdefault(path, size)
+    return paths
+
+
+def auto_range_bytes(total_bytes: int, workers: int | None) -> int:
+    """64 MiB ranges (~16 per Common Crawl WARC); on a local runner with few inputs,
+    small enough for about 8 ranges per worker (at least 1 MiB)."""
+    if not workers:
+        return ReadConfig.range_bytes
+    return max(1 << 20, min(ReadConfig.range_bytes, total_bytes // (8 * workers)))
 
 
 def merge_ranges(kv) -> dict:

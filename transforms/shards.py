@@ -1,5 +1,12 @@
-"""WriteShards: tokenized documents keyed by (split, shard) -> `.tok` files and the
-metadata table (`docs/<split>-NNNNN-of-MMMMM.parquet`, one file per shard).
+"""Tokenize + WriteShards: documents -> `.tok` files and the metadata table
+(`docs/<split>-NNNNN-of-MMMMM.parquet`, one file per shard).
+
+Documents are assigned to a split and a shard by a hash of their id and cross one
+shuffle, as encoded bytes (text compressed), to the worker that writes their shard;
+it loads the tokenizer once, encodes the shard's documents in one batch (`[BOS] ids
+[EOS]`, a document that yields no token is rejected as `no_tokens`) and writes the
+two files. Tokenizing there rather than before the shuffle means the documents wait
+for the tokenizer's training inside that one shuffle instead of in a second copy.
 
 Every declared shard is written, empty ones too, so the manifest always lists
 `MMMMM` files per split. Within a shard, documents are ordered by id, so the bytes do
@@ -19,10 +26,14 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 
 from gristmill import tokfile
-from gristmill.transforms.document import PII_TYPES, QUALITY_SIGNALS, Document
-from gristmill.transforms.tokenizer import model_info
+from gristmill.transforms.document import PII_TYPES, QUALITY_SIGNALS, Document, DocumentCoder, Rejection
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted, StageOutputs
+from gristmill.transforms.tokenizer import encode_docs, load_processor, model_info, shard_of, split_of
+
+STAGE = "tokenize"
 
 METADATA_DIR = "docs"
+CODER = DocumentCoder()
 METADATA_SCHEMA = pa.schema(
     [("id", pa.string()), ("url", pa.string()), ("warc_file", pa.string()), ("input", pa.int32()),
      ("offset", pa.int64()), ("length", pa.int64()), ("date", pa.string()),
@@ -108,38 +119,71 @@ def write_one_shard(output_dir: str, split: str, shard: int, num_shards: int,
             "pii_found": dict(sum((collections.Counter(d.pii) for d in docs), collections.Counter()))}
 
 
+class WriteShard(Counted):
+    """((split, shard), encoded documents) -> the shard's manifest entry; `no_tokens`
+    rejections and per-bundle counts tagged. The tokenizer is loaded once per worker."""
+
+    def __init__(self, output_dir: str, num_shards: dict, meta: dict):
+        super().__init__(STAGE)
+        self.output_dir, self.num_shards, self.meta = output_dir, num_shards, meta
+        self._sp, self._model = None, None
+
+    def process(self, kv, model, inputs):
+        (split, shard), encoded = kv
+        if model is not self._model:  # the side input is one object per worker: load once
+            self._sp, self._model = load_processor(model), model
+        docs = [CODER.decode(e) for e in encoded]
+        kept = []
+        for doc, ids in zip(docs, encode_docs(self._sp, [d.text for d in docs])):
+            if ids.size <= 2:
+                self.count("no_tokens")
+                yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, STAGE, "no_tokens"))
+                continue
+            self.count(KEPT)
+            doc.text, doc.tokens = "", ids
+            kept.append(doc)
+        paths = {i["input"]: i["path"] for i in inputs}
+        yield write_one_shard(self.output_dir, split, shard, self.num_shards[split], kept, model,
+                              self.meta, paths)
+
+
 class WriteShards(beam.PTransform):
-    """((split, shard), Document with tokens) -> one manifest entry (dict) per shard file.
+    """Documents -> StageOutputs(kept: one manifest entry (dict) per shard file, ...).
 
     `model` is the singleton PCollection of tokenizer bytes (b"" when nothing survived:
     then no shard is written), `inputs` the run's input entries (for the WARC paths).
     """
 
-    def __init__(self, output_dir: str, num_shards: dict, model, inputs, meta: dict):
+    def __init__(self, output_dir: str, num_shards: dict, val_fraction: float, model, inputs,
+                 meta: dict):
         super().__init__()
-        self.output_dir, self.num_shards, self.model, self.meta = output_dir, num_shards, model, meta
-        self.inputs = inputs
+        self.output_dir, self.num_shards, self.val_fraction = output_dir, num_shards, val_fraction
+        self.model, self.inputs, self.meta = model, inputs, meta
 
-    def expand(self, keyed_docs):
+    def expand(self, docs) -> StageOutputs:
         every_shard = [(split, i) for split, n in self.num_shards.items() for i in range(n)]
-        out_dir, num_shards, meta = self.output_dir, self.num_shards, self.meta
+        out_dir, num_shards, meta, val = self.output_dir, self.num_shards, self.meta, self.val_fraction
 
-        def write(kv, model, inputs):
-            (split, shard), docs = kv
-            paths = {i["input"]: i["path"] for i in inputs}
-            return write_one_shard(out_dir, split, shard, num_shards[split], list(docs), model,
-                                   meta, paths)
+        def key(doc: Document):
+            split = split_of(doc.id, val)
+            return (split, shard_of(doc.id, num_shards[split])), CODER.encode(doc)
 
         def write_empty(key, model, written):
             if model and key not in {(s["split"], s["shard"]) for s in written}:
                 yield write_one_shard(out_dir, *key, num_shards[key[0]], [], model, meta, {})
 
         model = beam.pvalue.AsSingleton(self.model)
-        written = (keyed_docs
-                   | "GroupByShard" >> beam.GroupByKey()
-                   | "WriteShard" >> beam.Map(write, model, beam.pvalue.AsList(self.inputs)))
-        empty = (keyed_docs.pipeline
+        # the documents cross the shuffle as their encoded bytes: a local runner's grouping
+        # table then holds bytes, not decoded objects
+        out = (docs
+               | "KeyByShard" >> beam.Map(key).with_output_types(tuple[tuple[str, int], bytes])
+               | "GroupByShard" >> beam.GroupByKey()
+               | "WriteShard" >> beam.ParDo(WriteShard(out_dir, num_shards, meta), model,
+                                            beam.pvalue.AsList(self.inputs))
+               .with_outputs(REJECTED, COUNTS, main=KEPT))
+        out[REJECTED].element_type = Rejection
+        empty = (docs.pipeline
                  | "EveryShard" >> beam.Create(every_shard)
-                 | "WriteEmptyShards" >> beam.FlatMap(write_empty, model,
-                                                      beam.pvalue.AsList(written)))
-        return (written, empty) | "AllShards" >> beam.Flatten()
+                 | "WriteEmptyShards" >> beam.FlatMap(write_empty, model, beam.pvalue.AsList(out[KEPT])))
+        shards = (out[KEPT], empty) | "AllShards" >> beam.Flatten()
+        return StageOutputs(shards, out[REJECTED], out[COUNTS])

@@ -2,9 +2,10 @@
 
 Plain functions: `training_lines` (split text to respect max_sentence_length),
 `train_bpe` (model bytes from lines), `encode_docs` ([BOS] ids [EOS] per text).
-Beam: a deterministic sample (the documents with the smallest id hashes, bounded
-in count) is gathered on one worker to train; the model bytes reach Tokenize as a
-side input, where each worker loads the processor once and encodes in batches.
+Beam: a deterministic sample (the documents with the smallest id hashes, bounded in
+count and in bytes) is gathered on one worker to train; the model bytes reach the
+shard writer (transforms/shards.py) as a side input, where each worker loads the
+processor once and encodes a shard's documents in one batch.
 """
 from __future__ import annotations
 
@@ -19,8 +20,7 @@ import apache_beam as beam
 import numpy as np
 import sentencepiece as spm
 
-from gristmill.transforms.document import Document, Rejection, id_fraction
-from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted, StageOutputs
+from gristmill.transforms.document import id_fraction
 
 STAGE = "tokenize"
 UNK, BOS, EOS, PAD = 0, 1, 2, 3
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 class TokenizerConfig:
     vocab_size: int = 32000
     sample_docs: int = 200_000          # documents gathered for training (smallest id hashes)
+    sample_bytes: int = 32 << 20        # and at most this much of their text (UTF-8)
     max_sentence_length: int = 4192     # bytes; sentencepiece skips longer lines, so we split
     input_sentence_size: int = 5_000_000
     character_coverage: float = 0.9995
@@ -109,6 +110,44 @@ def model_info(model: bytes) -> dict:
             "pad_id": sp.pad_id()}
 
 
+class SmallestHashes(beam.CombineFn):
+    """(hash fraction, id, text) -> the documents with the smallest (fraction, id) whose
+    count stays within max_docs and whose text within max_bytes: a deterministic sample
+    whatever the runner's grouping. An accumulator is trimmed back to the budget whenever
+    it holds twice the budget, so none holds more than about twice max_bytes."""
+
+    def __init__(self, max_docs: int, max_bytes: int):
+        self.max_docs, self.max_bytes = max_docs, max_bytes
+
+    def _trim(self, items: list) -> list:
+        items.sort(key=lambda x: x[:2])
+        total = 0
+        for i, (_, _, text) in enumerate(items):
+            total += len(text)
+            if i >= self.max_docs or total > self.max_bytes:
+                return [total - len(text), items[:i]]
+        return [total, items]
+
+    def create_accumulator(self):
+        return [0, []]  # UTF-8 bytes of text held, items
+
+    def add_input(self, acc, item):
+        acc[0] += len(item[2])
+        acc[1].append(item)
+        if acc[0] > 2 * self.max_bytes or len(acc[1]) > 2 * self.max_docs:
+            return self._trim(acc[1])
+        return acc
+
+    def merge_accumulators(self, accs):
+        return self._trim([x for acc in accs for x in acc[1]])
+
+    def compact(self, acc):
+        return self._trim(acc[1])
+
+    def extract_output(self, acc):
+        return self._trim(acc[1])[1]
+
+
 class TrainTokenizer(beam.PTransform):
     """Documents -> a singleton PCollection of serialized sentencepiece model bytes."""
 
@@ -129,12 +168,13 @@ class TrainTokenizer(beam.PTransform):
                 return b""
             sample = sorted(sample)
             return train_bpe((ln for _, _, text in sample
-                              for ln in training_lines(text, cfg.max_sentence_length)), cfg)
+                              for ln in training_lines(text.decode("utf-8", "surrogatepass"),
+                                                       cfg.max_sentence_length)), cfg)
 
         return (docs
-                | "SampleKey" >> beam.Map(lambda d: (id_fraction(d.id, "tokenizer"), d.id, d.text))
-                | "Sample" >> beam.combiners.Top.Of(cfg.sample_docs, key=lambda x: x[:2],
-                                                    reverse=True)
+                | "SampleKey" >> beam.Map(lambda d: (id_fraction(d.id, "tokenizer"), d.id,
+                                                     d.text.encode("utf-8", "surrogatepass")))
+                | "Sample" >> beam.CombineGlobally(SmallestHashes(cfg.sample_docs, cfg.sample_bytes))
                 | "Train" >> beam.Map(train))
 
 
@@ -144,44 +184,3 @@ def split_of(doc_id: bytes, val_fraction: float) -> str:
 
 def shard_of(doc_id: bytes, num_shards: int) -> int:
     return int(id_fraction(doc_id, "shard") * num_shards)
-
-
-class TokenizeBatch(Counted):
-    """Batches of Documents -> ((split, shard), Document with tokens, text dropped)."""
-
-    def __init__(self, num_shards: dict, val_fraction: float):
-        super().__init__(STAGE)
-        self.num_shards, self.val_fraction = num_shards, val_fraction
-        self._sp, self._model = None, None
-
-    def process(self, docs: list[Document], model: bytes):
-        if model is not self._model:  # the side input is one object per worker: load once
-            self._sp, self._model = load_processor(model), model
-        for doc, ids in zip(docs, encode_docs(self._sp, [d.text for d in docs])):
-            if ids.size <= 2:
-                self.count("no_tokens")
-                yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, STAGE, "no_tokens"))
-                continue
-            split = split_of(doc.id, self.val_fraction)
-            self.count(KEPT)
-            doc.text, doc.tokens = "", ids
-            yield (split, shard_of(doc.id, self.num_shards[split])), doc
-
-
-class Tokenize(beam.PTransform):
-    """(documents, model) -> StageOutputs; kept: ((split, shard), Document with tokens)."""
-
-    def __init__(self, model, num_shards: dict, val_fraction: float):
-        super().__init__()
-        self.model, self.num_shards, self.val_fraction = model, num_shards, val_fraction
-
-    def expand(self, docs) -> StageOutputs:
-        out = (docs
-               | "Batch" >> beam.BatchElements(min_batch_size=8, max_batch_size=256)
-               .with_output_types(list[Document])
-               | "Encode" >> beam.ParDo(TokenizeBatch(self.num_shards, self.val_fraction),
-                                        beam.pvalue.AsSingleton(self.model))
-               .with_output_types(tuple[tuple[str, int], Document])
-               .with_outputs(REJECTED, COUNTS, main=KEPT))
-        out[REJECTED].element_type = Rejection
-        return StageOutputs(out[KEPT], out[REJECTED], out[COUNTS])
