@@ -61,7 +61,8 @@ def _label(proc) -> str:
 
 
 def run_measured(cmd: list[str], log_path: str, *, poll_s: Optional[float] = None,
-                 timeout_s: Optional[float] = None, mem_limit_mb: Optional[float] = None) -> dict:
+                 timeout_s: Optional[float] = None, mem_limit_mb: Optional[float] = None,
+                 env: Optional[dict] = None, cwd: Optional[str] = None) -> dict:
     """Run ``cmd`` (stdout+stderr to ``log_path``) in its own session; return its wall time.
 
     With ``poll_s``: every ``poll_s`` seconds read the RSS of the process and all its
@@ -75,7 +76,7 @@ def run_measured(cmd: list[str], log_path: str, *, poll_s: Optional[float] = Non
     start = time.perf_counter()
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                cwd=REPO)
+                                cwd=cwd or REPO, env=env)
     root = psutil.Process(proc.pid)
     peaks: dict[int, int] = {}
     labels: dict[int, str] = {}

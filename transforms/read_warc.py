@@ -159,7 +159,8 @@ def record_start_at_or_after(stream: RangeStream, start: int, end: int,
     """Offset of the first gzip member in [start, end) that decompresses to a WARC header."""
     pos = start
     while pos < end:
-        stream.seek(pos) if pos < stream.pos else None
+        if pos < stream.pos:  # the blocks overlap by 4 KiB
+            stream.seek(pos)
         data = stream.read(block + 4096)
         if not data:
             return None
