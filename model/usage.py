@@ -10,18 +10,8 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 
-
-class UsageError(ValueError):
-    """A mistake in the command line (or in what it points at); exit 2, no traceback."""
-
-
-def report(prog: str, err: BaseException) -> int:
-    """Print `prog: message` as one line on stderr; return the exit status 2."""
-    msg = " ".join(str(err).split())  # one line, whatever the message holds
-    print(f"{prog}: {msg}", file=sys.stderr, flush=True)
-    return 2
+from gristmill.usage import UsageError, report  # noqa: F401 (re-exported)
 
 
 def flag(name: str) -> str:

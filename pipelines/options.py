@@ -12,12 +12,9 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from gristmill.transforms import extract, langid, read_warc
+from gristmill.usage import UsageError
 
 MIN_VOCAB = 512  # 256 byte-fallback pieces, 4 special ids, and room for the text's characters
-
-
-class UsageError(ValueError):
-    """A mistake in the command line: reported in one line, exit code 2."""
 
 
 class GristmillOptions(PipelineOptions):

@@ -22,6 +22,7 @@ from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions,
 
 from gristmill.pipelines import crawl, options as opts, progress, run_files
 from gristmill.transforms import read_warc
+from gristmill.usage import UsageError, report
 
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner")
 
@@ -102,9 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     workers = options.view_as(DirectOptions).direct_num_workers if local else None
     try:
         cfg = opts.job_config(options.view_as(opts.GristmillOptions), local_workers=(workers or 1) if local else None)
-    except opts.UsageError as e:
-        print(f"gristmill run: {e}", file=sys.stderr)
-        return 2
+    except UsageError as e:
+        return report("gristmill run", e)
     logging.getLogger("apache_beam").setLevel(logging.WARNING)
     progress_dir = tempfile.mkdtemp(prefix="gristmill-progress-") if local else ""
     cfg = dataclasses.replace(cfg, read=dataclasses.replace(cfg.read, progress_dir=progress_dir))

@@ -1,0 +1,18 @@
+"""One convention for every command: a mistake in the arguments (or in the files they
+name) raises `UsageError` before any work starts, and the command prints it as one
+line, `gristmill COMMAND: message`, with exit status 2 (argparse's own), never a
+traceback."""
+from __future__ import annotations
+
+import sys
+
+
+class UsageError(ValueError):
+    """A mistake in the command line (or in what it points at); exit 2, no traceback."""
+
+
+def report(prog: str, err: BaseException) -> int:
+    """Print `prog: message` as one line on stderr; return the exit status 2."""
+    msg = " ".join(str(err).split())  # one line, whatever the message holds
+    print(f"{prog}: {msg}", file=sys.stderr, flush=True)
+    return 2
