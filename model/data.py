@@ -32,6 +32,7 @@ import numpy as np
 from gristmill.tokfile import HEADER_SIZE, Header, TokFile
 
 MANIFEST = "manifest.json"
+MANIFEST_VERSIONS = (1, 2)  # 2 adds docs/*.parquet and range digests; shards are the same
 
 
 def load_manifest(run_dir: str) -> tuple[dict, str]:
@@ -43,9 +44,9 @@ def load_manifest(run_dir: str) -> tuple[dict, str]:
     with open(path, "rb") as f:
         raw = f.read()
     manifest = json.loads(raw)
-    if manifest.get("format_version") != 1:
+    if manifest.get("format_version") not in MANIFEST_VERSIONS:
         raise ValueError(f"{path}: unsupported manifest format_version "
-                         f"{manifest.get('format_version')!r} (expected 1)")
+                         f"{manifest.get('format_version')!r} (expected one of {MANIFEST_VERSIONS})")
     return manifest, hashlib.sha256(raw).hexdigest()
 
 

@@ -253,6 +253,10 @@ def test_metadata_table_has_a_row_per_document_in_shard_order(tmp_path):
                 assert row["q_words"] > 0 and row["lang"] in ("en", "de")
             rows += table
     assert len(rows) == stats["documents_kept"] == 4
+    from gristmill.model import data  # the trainer's loader reads this run directory
+    loaded, _ = data.load_manifest(str(out))
+    stream = data.TokenStream(str(out), loaded, "train")
+    assert len(stream) == sum(s["num_tokens"] for s in manifest["splits"]["train"])
     bus = next(r for r in rows if r["url"].endswith("bus.html"))
     assert (bus["pii_email_address"], bus["pii_phone_number"]) == (1, 1)
     assert [r["cluster_size"] for r in rows if "council" in r["url"]] == [2]
