@@ -26,7 +26,6 @@ import json
 import pathlib
 import re
 import shutil
-import subprocess
 import sys
 import time
 from typing import Optional

@@ -158,12 +158,7 @@ class Resolve(Counted):
             else:
                 cluster.append((v[1:17], struct.unpack("<I", v[17:21])[0]))
         for item in resolve(doc_id, docs, cluster):
-            if isinstance(item, Rejection):
-                self.count(item.reason)
-                yield beam.pvalue.TaggedOutput(REJECTED, item)
-            else:
-                self.count(KEPT)
-                yield item
+            yield from self.route(item)
 
 
 class MinHashDedup(beam.PTransform):

@@ -335,14 +335,10 @@ class ReadRanges(Counted):
     def process(self, rng):
         index, path, start, end, size = rng
         for item in read_range(path, index, start, end, size, self.config):
-            if isinstance(item, Document):
-                self.count(KEPT)
-                yield item
-            elif isinstance(item, Rejection):
-                self.count(item.reason)
-                yield beam.pvalue.TaggedOutput(REJECTED, item)
-            else:
+            if isinstance(item, dict):  # the range's summary
                 yield beam.pvalue.TaggedOutput(INPUTS, item)
+            else:
+                yield from self.route(item)
         if self.config.progress_dir:
             open(os.path.join(self.config.progress_dir, f"{index}-{start}"), "w").close()
 

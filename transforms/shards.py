@@ -20,7 +20,6 @@ import hashlib
 import io
 
 import apache_beam as beam
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
@@ -136,8 +135,7 @@ class WriteShard(Counted):
         kept = []
         for doc, ids in zip(docs, encode_docs(self._sp, [d.text for d in docs])):
             if ids.size <= 2:
-                self.count("no_tokens")
-                yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, STAGE, "no_tokens"))
+                yield from self.route(Rejection.of(doc, STAGE, "no_tokens"))
                 continue
             self.count(KEPT)
             doc.text, doc.tokens = "", ids

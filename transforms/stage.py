@@ -42,6 +42,15 @@ class Counted(beam.DoFn):
     def count(self, what: str, n: int = 1) -> None:
         self._counts[what] += n
 
+    def route(self, item):
+        """Yield a kept item on the main output or a Rejection on `rejected`, counted."""
+        if isinstance(item, Rejection):
+            self.count(item.reason)
+            yield beam.pvalue.TaggedOutput(REJECTED, item)
+        else:
+            self.count(KEPT)
+            yield item
+
     def finish_bundle(self):
         if self._counts:
             yield beam.pvalue.TaggedOutput(COUNTS, GlobalWindows.windowed_value(
@@ -77,17 +86,11 @@ class _DocStageFn(Counted):
         try:
             out = self.apply(doc, self.resource, self.config)
         except Exception as e:  # a bad record must never fail the run
-            reason = f"error:{type(e).__name__}"
-            self.count(reason)
-            yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, self.stage, reason, str(e)[:300]))
-            return
-        if isinstance(out, Document):
-            self.count(KEPT)
-            yield out
-            return
-        reason, detail = out if isinstance(out, tuple) else (out, "")
-        self.count(reason)
-        yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, self.stage, reason, detail))
+            out = (f"error:{type(e).__name__}", str(e)[:300])
+        if not isinstance(out, Document):
+            reason, detail = out if isinstance(out, tuple) else (out, "")
+            out = Rejection.of(doc, self.stage, reason, detail)
+        yield from self.route(out)
 
     def teardown(self):
         close = getattr(getattr(self, "resource", None), "close", None)
