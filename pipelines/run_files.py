@@ -15,11 +15,11 @@ from typing import Optional
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from gristmill.transforms import tokenizer
+from gristmill.transforms import read_warc, tokenizer
 
 FORMAT_VERSION = 2
 STAGES = ("read", "url_filter", "extract", "langid", "quality", "dedup", "pii", "tokenize")
-ERROR_REASONS = ("read_error",)  # besides every "error:<Type>"
+ERROR_REASONS = read_warc.DAMAGE_REASONS  # besides every "error:<Type>"
 
 
 class RunFailed(RuntimeError):

@@ -69,6 +69,8 @@ class Document:
     cluster_size: int = 1
     pii: dict = dataclasses.field(default_factory=dict)      # entity type -> count
     tokens: Optional[np.ndarray] = None    # [BOS] ids [EOS], set by Tokenize
+    inner: int = 0                         # offset of the record inside its gzip member's
+                                           # decompressed bytes (0 unless a member holds several)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -81,19 +83,21 @@ class Rejection:
     input: int = -1
     offset: int = -1
     detail: str = ""
+    inner: int = 0  # as Document.inner
 
     @classmethod
     def of(cls, doc: Document, stage: str, reason: str, detail: str = "") -> "Rejection":
-        return cls(doc.id, doc.url, stage, reason, doc.input, doc.offset, detail)
+        return cls(doc.id, doc.url, stage, reason, doc.input, doc.offset, detail, doc.inner)
 
     def to_json(self) -> dict:
         return {"id": self.id.hex(), "url": self.url, "stage": self.stage, "reason": self.reason,
-                "input": self.input, "offset": self.offset, "detail": self.detail}
+                "input": self.input, "offset": self.offset, "inner_offset": self.inner,
+                "detail": self.detail}
 
 
 # ------------------------------------------------------------------------------ coders
 
-_HEAD = struct.Struct("<16siQIfIB")  # id, input, offset, length, lang score, cluster, flags
+_HEAD = struct.Struct("<16siQQIfIB")  # id, input, offset, inner, length, lang score, cluster, flags
 _LEN = struct.Struct("<I")
 _HTML, _TOKENS16, _TOKENS32, _ZTEXT = 1, 2, 4, 8
 _COMPRESS_OVER = 512  # bytes of text; zlib level 1 keeps ~40% of web text at ~100 MB/s
@@ -157,7 +161,7 @@ def encode_document(d: Document) -> bytes:
     if len(text) > _COMPRESS_OVER:
         flags |= _ZTEXT
         text = zlib.compress(text, 1)
-    out = [_HEAD.pack(d.id, d.input, d.offset, d.length, d.lang_score, d.cluster_size, flags)]
+    out = [_HEAD.pack(d.id, d.input, d.offset, d.inner, d.length, d.lang_score, d.cluster_size, flags)]
     for s in (d.url, d.date, d.charset, d.lang):
         _put_str(out, s)
     out.append(_LEN.pack(len(text)))
@@ -176,7 +180,7 @@ def encode_document(d: Document) -> bytes:
 
 def decode_document(data: bytes) -> Document:
     buf = memoryview(data)
-    doc_id, inp, offset, length, score, cluster, flags = _HEAD.unpack_from(buf, 0)
+    doc_id, inp, offset, inner, length, score, cluster, flags = _HEAD.unpack_from(buf, 0)
     pos = _HEAD.size
     url, pos = _get_str(buf, pos)
     date, pos = _get_str(buf, pos)
@@ -196,7 +200,7 @@ def decode_document(data: bytes) -> Document:
         pos += 4
         tokens = np.frombuffer(data, dtype=dtype, count=n, offset=pos).copy()
     return Document(doc_id, url, inp, offset, length, date, charset, html, text, lang,
-                    score, quality, cluster, pii, tokens)
+                    score, quality, cluster, pii, tokens, inner)
 
 
 class DocumentCoder(beam.coders.Coder):
@@ -213,25 +217,25 @@ class DocumentCoder(beam.coders.Coder):
         return Document
 
 
-_REJ = struct.Struct("<16siq")
+_REJ = struct.Struct("<16siqQ")  # id, input, offset, inner
 
 
 class RejectionCoder(beam.coders.Coder):
     def encode(self, r: Rejection) -> bytes:
-        out = [_REJ.pack(r.id, r.input, r.offset)]
+        out = [_REJ.pack(r.id, r.input, r.offset, r.inner)]
         for s in (r.url, r.stage, r.reason, r.detail):
             _put_str(out, s)
         return b"".join(out)
 
     def decode(self, encoded: bytes) -> Rejection:
         buf = memoryview(encoded)
-        doc_id, inp, offset = _REJ.unpack_from(buf, 0)
+        doc_id, inp, offset, inner = _REJ.unpack_from(buf, 0)
         pos = _REJ.size
         url, pos = _get_str(buf, pos)
         stage, pos = _get_str(buf, pos)
         reason, pos = _get_str(buf, pos)
         detail, pos = _get_str(buf, pos)
-        return Rejection(doc_id, url, stage, reason, inp, offset, detail)
+        return Rejection(doc_id, url, stage, reason, inp, offset, detail, inner)
 
     def is_deterministic(self) -> bool:
         return True

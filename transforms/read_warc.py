@@ -1,9 +1,9 @@
 """ReadWarc: WARC/ARC files, read by byte ranges -> one Document per HTML response.
 
 Plain functions: `file_ranges` cuts a file into byte ranges, `record_start_at_or_after`
-finds the first gzip member in a range that starts a WARC record, and `iter_records`
-streams the records (warcio) whose start offset falls in a range, yielding a Document
-for each HTML response and a Rejection for every other record.
+finds the first record start in a range, and `iter_records` streams the records whose
+start offset falls in a range, yielding a Document for each HTML response and a
+Rejection for every other record.
 
 A range owns the records that *start* inside it; it reads past its end to finish its
 last record. So one large `.warc.gz` (one gzip member per record, as Common Crawl
@@ -11,10 +11,18 @@ writes them) spreads over every worker; other files (uncompressed, ARC, whole-fi
 gzip) are one range. The Beam transform reshuffles ranges, not records: reading,
 UrlFilter and Extract then fuse, and HTML never crosses a shuffle.
 
-Failure semantics: a malformed record or broken gzip member is a counted rejection
-(`read_error` ends that range); a transient I/O error is retried with backoff by
-`RangeStream` (reopen, seek, read on) and then raised, so the runner retries the bundle:
-it is never taken for the end of the file.
+Framing: a gzip file is read member by member with our own decompression (`GzipMember`)
+and warcio parsing what each member holds (one record, or every record of a file
+compressed as one stream); other files are parsed by warcio directly (WARC, ARC v1).
+
+Damage costs the damaged span only: a member that fails to decompress (bad header,
+data or CRC), bytes that do not parse as a record, or a file cut short are one
+rejection each (`DAMAGE_REASONS`, with the byte offset), and reading resumes at the
+next gzip member, or line, that starts a valid record. A damaged span right after a
+range's last record is reported by that range, so with any range size each is counted
+once. A member's records are only yielded once it has decompressed to its end with a
+good CRC. A transient I/O error is retried with backoff by `RangeStream` (reopen, seek,
+read on); when retries are spent, the rest of the range is one `unreadable_input`.
 """
 from __future__ import annotations
 
@@ -24,14 +32,17 @@ import io
 import json
 import logging
 import os
+import re
 import time
 import zlib
 from typing import Callable, Iterator, NamedTuple, Optional, Union
 
 import apache_beam as beam
+import brotli
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeadersParser
 
 from gristmill.transforms.document import Document, Rejection, stable_id
@@ -43,6 +54,20 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 GZIP_MAGIC = b"\x1f\x8b\x08"
 _HTTP_PARSER = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
 log = logging.getLogger(__name__)
+
+
+class _Brotli:
+    """Content-Encoding: br for warcio, whose own hook expects the retired brotlipy API."""
+    unused_data = None
+
+    def __init__(self):
+        self._d = brotli.Decompressor()
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._d.process(data)
+
+
+BufferedReader.DECOMPRESSORS["br"] = _Brotli
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,7 +133,13 @@ class RangeStream(io.RawIOBase):
             self.raw = None
 
     def seek(self, pos: int, whence: int = 0) -> int:
-        assert whence == 0 and pos <= self.hashed, "only backwards within what was read"
+        """Backwards anywhere; forwards by reading on, so that every byte is hashed in order."""
+        assert whence == 0
+        if pos > self.hashed:
+            self.seek(self.hashed)
+            while self.pos < pos and self.read(min(1 << 20, pos - self.pos)):
+                pass
+            return self.pos
         self.pos = pos
         self._call(lambda: self.raw.seek(pos))
         return pos
@@ -147,30 +178,219 @@ def file_ranges(path: str, size: int, range_bytes: int) -> list[tuple[int, int]]
     return [(s, min(s + range_bytes, size)) for s in range(0, size, range_bytes)]
 
 
+# Damage reasons: every byte span that cannot be read as records is one of these.
+DAMAGED_GZIP = "damaged_gzip"      # a gzip member that does not decompress (bad header, data, CRC)
+GARBLED_RECORD = "garbled_record"  # bytes that do not parse as a WARC/ARC record
+TRUNCATED_FILE = "truncated_file"  # the file ends inside a gzip member
+UNREADABLE_INPUT = "unreadable_input"  # I/O kept failing (retries and retry budget spent)
+DAMAGE_REASONS = (DAMAGED_GZIP, GARBLED_RECORD, TRUNCATED_FILE, UNREADABLE_INPUT)
+
+# The first bytes of a record: a WARC version line, or an ARC (v1) header line.
+_RECORD_HEAD = re.compile(rb"WARC/[01]\.\d+\r?\n|(?:filedesc|https?|dns|ftp)://\S+ \S+ \d{14} \S* ?\d+\r?\n")
+
+
 def _starts_record(data: bytes) -> bool:
+    """Whether `data` (at a gzip magic) is a gzip member whose text starts a record."""
     try:
-        return zlib.decompressobj(31).decompress(data, 8).startswith((b"WARC/1.", b"WARC/0."))
+        return bool(_RECORD_HEAD.match(zlib.decompressobj(31).decompress(data, 512).lstrip(b"\r\n")))
     except zlib.error:
         return False
 
 
-def record_start_at_or_after(stream: RangeStream, start: int, end: int,
-                             block: int = 1 << 16) -> Optional[int]:
-    """Offset of the first gzip member in [start, end) that decompresses to a WARC header."""
+def record_start_at_or_after(stream: RangeStream, start: int, end: Optional[int],
+                             gzip: bool = True, block: int = 1 << 16) -> Optional[int]:
+    """Offset of the first record start in [start, end) (end None = the end of the file):
+    a gzip member that decompresses to a record header, or (gzip=False) a line that
+    starts a WARC or ARC record. None when there is none."""
     pos = start
-    while pos < end:
-        if pos < stream.pos:  # the blocks overlap by 4 KiB
-            stream.seek(pos)
-        data = stream.read(block + 4096)
+    while end is None or pos < end:
+        stream.seek(pos)
+        data = stream.read(block + 4096)  # consecutive blocks overlap by 4 KiB
         if not data:
             return None
-        i = data.find(GZIP_MAGIC)
-        while 0 <= i < block and pos + i < end:
-            if _starts_record(data[i:]):
-                return pos + i
-            i = data.find(GZIP_MAGIC, i + 1)
+        if gzip:
+            i = data.find(GZIP_MAGIC)
+            while 0 <= i < block and (end is None or pos + i < end):
+                if _starts_record(data[i:]):
+                    return pos + i
+                i = data.find(GZIP_MAGIC, i + 1)
+        else:
+            for m in _RECORD_HEAD.finditer(data):
+                i = m.start()
+                if i >= block or (end is not None and pos + i >= end):
+                    break
+                if (i == 0 and pos == start) or (i > 0 and data[i - 1:i] == b"\n"):
+                    return pos + i
+        if len(data) <= block:
+            return None
         pos += block
     return None
+
+
+class _Records(ArchiveIterator):
+    """warcio's ArchiveIterator, except that the line after a record is never swallowed
+    when it starts the next record. warcio takes the first line after a record's block
+    for its separator even when it is not blank: with a Content-Length off by the line
+    ending (WARC/0.18, LF-only files) or an ARC header without its blank line, the next
+    record's first line was lost and the rest of the file with it."""
+
+    def _consume_blanklines(self):
+        empty_size, first = 0, True
+        while True:
+            line = self.reader.readline()
+            if not line:
+                return None, empty_size
+            if line.strip() and (not first or _RECORD_HEAD.match(line)):
+                return line, empty_size
+            if line.strip():  # junk where the separator should be: warcio's leniency
+                self.err_count += 1
+            empty_size += len(line)
+            first = False
+
+
+class TruncatedMember(EOFError):
+    pass
+
+
+class GzipMember(io.RawIOBase):
+    """The decompressed bytes of the one gzip member that starts at `stream`'s position.
+
+    Reading past its end gives b""; `end` is then the file offset just after the member
+    (the stream may have read beyond it). Blank lines before the first record are
+    skipped; `tell()` counts them, so offsets are those of the decompressed member. A corrupt member raises zlib.error (the CRC is
+    checked at its end), a member cut by the end of the file raises TruncatedMember."""
+
+    def __init__(self, stream: RangeStream):
+        self.stream, self.start, self.end = stream, stream.tell(), None
+        self.z, self.pos, self.skipped = zlib.decompressobj(31), 0, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, b) -> int:
+        out = b""
+        while not out and self.end is None:
+            data = self.z.unconsumed_tail or self.stream.read(1 << 16)
+            if not data:
+                raise TruncatedMember(f"the file ends inside the gzip member at byte {self.start}")
+            out = self.z.decompress(data, len(b))
+            if self.z.eof:
+                self.end = self.stream.tell() - len(self.z.unused_data)
+            if self.pos == self.skipped:  # blank lines before the first record
+                n = len(out)
+                out = out.lstrip(b"\r\n")
+                self.skipped += n - len(out)
+                self.pos = self.skipped
+        b[:len(out)] = out
+        self.pos += len(out)
+        return len(out)
+
+
+def _damage(reason: str, error: Exception, path: str, input_index: int, offset: int,
+            held: Optional[Document | Rejection] = None) -> Rejection:
+    """The rejection for a damaged span: named after the record it hit when that is known."""
+    detail = f"at byte {offset}: {type(error).__name__}: {error}"[:300]
+    if held is not None:
+        return Rejection(held.id, held.url, STAGE, reason, input_index, held.offset, detail, held.inner)
+    return Rejection(stable_id(path, str(offset), reason), "", STAGE, reason, input_index, offset, detail)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, TruncatedMember):
+        return TRUNCATED_FILE
+    return DAMAGED_GZIP if isinstance(error, zlib.error) else GARBLED_RECORD
+
+
+def iter_records(stream, path: str, config: ReadConfig = ReadConfig(), input_index: int = 0,
+                 start: int = 0, end: Optional[int] = None) -> Iterator[Union[Document, Rejection]]:
+    """Yield a Document or a Rejection for every record that starts in [start, end).
+
+    `stream` (a RangeStream) is positioned at `start`, a record boundary; end=None reads to
+    the end of the file. Damage costs the damaged span only: it is one rejection (its
+    reason in DAMAGE_REASONS, with its offset), and reading resumes at the next gzip
+    member (or line) that starts a valid record.
+    """
+    stream.seek(start)
+    head = stream.read(2)
+    stream.seek(start)
+    if head == GZIP_MAGIC[:2]:
+        yield from _gzip_records(stream, path, config, input_index, start, end)
+    else:
+        yield from _plain_records(stream, path, config, input_index, start)
+
+
+def _gzip_records(stream, path, config, input_index, start, end):
+    """Gzip member by member. A member normally holds one record (Common Crawl); a file
+    compressed as one stream (whole-file gzip) is one member holding them all. A member's
+    records are yielded only once the member has decompressed to its end (CRC checked), so
+    a damaged member costs its own records, counted under the first one."""
+    pos = start
+    while True:
+        stream.seek(pos)
+        if not stream.read(1):
+            return
+        stream.seek(pos)
+        if end is not None and pos >= end:
+            # The records from here belong to the next range; a damaged span right after
+            # this range's last record is still this range's to report.
+            if record_start_at_or_after(stream, pos, pos + 1) is not None:
+                return
+        member = GzipMember(stream)
+        records = _Records(member, no_record_parse=True, arc2warc=True)
+        held: list = []
+        try:
+            for record in records:
+                inner = records.offset
+                item = _record(record, path, input_index, pos, config, inner)
+                records.read_to_end(record)
+                held.append(item)
+                if len(held) > 64:  # a member of many records (one gzip stream): stream them
+                    yield held.pop(0)
+            while member.end is None and member.read(1 << 16):
+                pass  # trailing bytes after the last record
+        except InputIOError:
+            raise
+        except Exception as e:
+            yield _damage(_reason(e), e, path, input_index, pos, held[0] if held else None)
+            nxt = record_start_at_or_after(stream, pos + 1, end)
+            if nxt is None:
+                return
+            pos = nxt
+            continue
+        for item in held:
+            if isinstance(item, Document):
+                item.length = member.end - pos
+            yield item
+        pos = member.end
+
+
+def _plain_records(stream, path, config, input_index, start):
+    """An uncompressed WARC or ARC file: after damage, a fresh reader starts at the next
+    line that starts a record."""
+    pos = start
+    while pos is not None:
+        stream.seek(pos)
+        records = _Records(stream, no_record_parse=True, arc2warc=True)
+        good_end, restart = pos, None
+        try:
+            for record in records:
+                offset = records.offset
+                item = _record(record, path, input_index, offset, config)
+                records.read_to_end(record)
+                length = records.get_record_length()
+                if isinstance(item, Document):
+                    item.length = length
+                yield item
+                good_end = offset + length
+        except InputIOError:
+            raise
+        except Exception as e:
+            yield _damage(_reason(e), e, path, input_index, good_end)
+            restart = record_start_at_or_after(stream, good_end + 1, None, gzip=False)
+        pos = restart
 
 
 def _sniff_html(body: bytes) -> bool:
@@ -197,7 +417,8 @@ def _read_payload(record, max_bytes: int):
 
     Payloads without HTTP headers (some Wayback/ClueWeb WARCs) keep their whole body
     and take their content type from the WARC header; a block that the WARC header
-    calls `application/http` must start with an HTTP status line.
+    calls `application/http` must start with an HTTP status line. warcio's content
+    stream undoes chunked transfer and Content-Encoding (gzip, deflate, br).
     """
     warc_type = record.rec_headers.get_header("Content-Type") or ""
     first = record.raw_stream.readline()
@@ -219,43 +440,13 @@ def _looks_binary(body: bytes) -> bool:
     return sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20
 
 
-def iter_records(stream, path: str, config: ReadConfig = ReadConfig(), input_index: int = 0,
-                 start: int = 0, end: Optional[int] = None) -> Iterator[Union[Document, Rejection]]:
-    """Yield a Document or a Rejection for every record that starts in [start, end).
-
-    `stream` is positioned at `start`, which must be a record boundary; end=None reads
-    to the end of the file. A parse error ends the range with one `read_error`.
-    """
-    records = ArchiveIterator(stream, no_record_parse=True, arc2warc=True)
-    offset = start  # of the last record started; a read error is reported there
-    while True:
-        try:
-            record = next(records)
-            offset = records.offset  # start of this record
-            if end is not None and offset >= end:
-                return
-            item = _record(record, path, input_index, offset, config)
-            if isinstance(item, Document):
-                item.length = records.get_record_length()
-        except StopIteration:
-            return
-        except InputIOError:
-            raise
-        except Exception as e:  # truncated file, broken gzip member, not a WARC at all
-            offset = max(offset, getattr(records, "offset", offset))
-            yield Rejection(stable_id(path, str(offset), "read_error"), "", STAGE, "read_error",
-                            input_index, offset, f"{type(e).__name__}: {e}"[:300])
-            return
-        yield item
-
-
-def _record(record, path: str, input_index: int, offset: int, config: ReadConfig):
+def _record(record, path: str, input_index: int, offset: int, config: ReadConfig, inner: int = 0):
     h = record.rec_headers
     uri = (h.get_header("WARC-Target-URI") or "").strip()
     date = h.get_header("WARC-Date") or ""
     rec_id = h.get_header("WARC-Record-ID")
-    doc = Document(id=stable_id(rec_id) if rec_id else stable_id(uri, date, path, str(offset)),
-                   url=uri, input=input_index, offset=offset, date=date)
+    doc = Document(id=stable_id(rec_id) if rec_id else stable_id(uri, date, path, str(offset), str(inner)),
+                   url=uri, input=input_index, offset=offset, date=date, inner=inner)
     reason, detail = _check(record, doc, record.rec_type or "unknown", config)
     return Rejection.of(doc, STAGE, reason, detail) if reason else doc
 
@@ -263,6 +454,19 @@ def _record(record, path: str, input_index: int, offset: int, config: ReadConfig
 def _content_length(headers) -> Optional[int]:
     value = (headers.get_header("Content-Length") or "").strip()
     return int(value) if value.isdigit() else None
+
+
+GENERIC_TYPES = ("", "text/plain", "application/octet-stream", "unknown/unknown", "binary/octet-stream")
+
+
+def _is_html(mime: str, identified: str, body: bytes) -> bool:
+    """HTML by the HTTP Content-Type, else by Common Crawl's WARC-Identified-Payload-Type
+    (its own detection), else by sniffing when the declared type says nothing."""
+    if mime in HTML_TYPES:
+        return True
+    if identified:
+        return identified in HTML_TYPES
+    return mime in GENERIC_TYPES and _sniff_html(body)
 
 
 def _check(record, doc: Document, rec_type: str, config: ReadConfig):
@@ -282,20 +486,20 @@ def _check(record, doc: Document, rec_type: str, config: ReadConfig):
         return "bad_http_status_line", str(e)
     except InputIOError:
         raise
-    except Exception as e:
+    except Exception as e:  # a broken chunked or Content-Encoding body
         return "bad_payload", f"{type(e).__name__}: {e}"[:300]
     if status != "200":
         return "http_status", str(status)[:40]
     mime, charset = _mime_and_charset(content_type)
-    if len(body) > config.max_record_bytes:
+    if len(body) > config.max_record_bytes:  # decoded (Content-Encoding) size
         return "too_large", str(len(body))
     if getattr(record.raw_stream, "limit", 0) > 0:  # the block ended before its Content-Length
         return "truncated_record", f"{record.raw_stream.limit} bytes missing"
     if not body.strip():
         return "empty_body", ""
-    if mime not in HTML_TYPES and not (mime in ("", "text/plain", "application/octet-stream")
-                                       and _sniff_html(body)):
-        return "not_html", mime[:80]
+    identified, _ = _mime_and_charset(record.rec_headers.get_header("WARC-Identified-Payload-Type") or "")
+    if not _is_html(mime, identified, body):
+        return "not_html", (identified or mime)[:80]
     if _looks_binary(body):
         return "binary_body", mime[:80]
     doc.charset, doc.html = charset, body
@@ -303,26 +507,38 @@ def _check(record, doc: Document, rec_type: str, config: ReadConfig):
 
 
 def read_range(path: str, input_index: int, start: int, end: int, size: int,
-               config: ReadConfig = ReadConfig()) -> Iterator[Union[Document, Rejection, dict]]:
-    """Every record that starts in [start, end) of the file, then the range's summary dict."""
-    stream = RangeStream(path, start, end, config)
+               config: ReadConfig = ReadConfig(), opener: Callable = None
+               ) -> Iterator[Union[Document, Rejection, dict]]:
+    """Every record that starts in [start, end) of the file, then the range's summary dict.
+
+    When the input cannot be read on (retries spent), the rest of the range is one
+    `unreadable_input` rejection naming the file."""
     n = 0
-    error = ""
+    errors = []
+    digest = ""
+    stream = None
     try:
+        stream = RangeStream(path, start, end, config, opener)
         first = 0 if start == 0 else record_start_at_or_after(stream, start, end)
         if first is not None:
-            stream.seek(first)
             for item in iter_records(stream, path, config, input_index, first,
                                      None if end >= size else end):
                 n += 1
-                if isinstance(item, Rejection) and item.reason == "read_error":
-                    error = item.detail
+                if isinstance(item, Rejection) and item.reason in DAMAGE_REASONS:
+                    errors.append(f"{item.reason} {item.detail}")
                 yield item
         digest = stream.finish()
+    except InputIOError as e:
+        n += 1
+        errors.append(f"{UNREADABLE_INPUT} {e}")
+        at = stream.tell() if stream is not None else start
+        yield Rejection(stable_id(path, str(start), UNREADABLE_INPUT), "", STAGE, UNREADABLE_INPUT,
+                        input_index, at, f"{path}: {e}"[:500])
     finally:
-        stream.close()
+        if stream is not None:
+            stream.close()
     yield {"input": input_index, "start": start, "bytes": end - start, "sha256": digest,
-           "records": n, "error": error}
+           "records": n, "error": "; ".join(errors)[:2000]}
 
 
 class ReadRanges(Counted):
@@ -344,7 +560,7 @@ class ReadRanges(Counted):
 
 
 class SplitFile(Counted):
-    """(input index, path) -> its byte ranges; a file that cannot be opened is one read_error."""
+    """(input index, path) -> its byte ranges; a file that cannot be opened is one unreadable_input."""
 
     def __init__(self, config: ReadConfig):
         super().__init__(STAGE)
@@ -356,9 +572,9 @@ class SplitFile(Counted):
             size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
         except Exception as e:  # vanished or unreadable since the driver listed it
             error = f"{type(e).__name__}: {e}"[:300]
-            self.count("read_error")
+            self.count(UNREADABLE_INPUT)
             yield beam.pvalue.TaggedOutput(REJECTED, Rejection(
-                stable_id(path, "open_error"), "", STAGE, "read_error", index, 0, error))
+                stable_id(path, "open_error"), "", STAGE, UNREADABLE_INPUT, index, 0, error))
             yield beam.pvalue.TaggedOutput(INPUTS, {"input": index, "start": 0, "bytes": 0,
                                                     "sha256": "", "records": 1, "error": error})
             return

@@ -35,7 +35,7 @@ METADATA_DIR = "docs"
 CODER = DocumentCoder()
 METADATA_SCHEMA = pa.schema(
     [("id", pa.string()), ("url", pa.string()), ("warc_file", pa.string()), ("input", pa.int32()),
-     ("offset", pa.int64()), ("length", pa.int64()), ("date", pa.string()),
+     ("offset", pa.int64()), ("inner_offset", pa.int64()), ("length", pa.int64()), ("date", pa.string()),
      ("charset", pa.string()), ("lang", pa.string()), ("lang_score", pa.float32())]
     + [(f"q_{s}", pa.float32()) for s in QUALITY_SIGNALS]
     + [("cluster_size", pa.int32())]
@@ -73,7 +73,8 @@ def metadata_table(docs: list[Document], paths: dict, split: str, shard: int) ->
     cols = {
         "id": [d.id.hex() for d in docs], "url": [d.url for d in docs],
         "warc_file": [paths.get(d.input, "") for d in docs], "input": [d.input for d in docs],
-        "offset": [d.offset for d in docs], "length": [d.length for d in docs],
+        "offset": [d.offset for d in docs], "inner_offset": [d.inner for d in docs],
+        "length": [d.length for d in docs],
         "date": [d.date for d in docs], "charset": [d.charset for d in docs],
         "lang": [d.lang for d in docs], "lang_score": [d.lang_score for d in docs]}
     for s in QUALITY_SIGNALS:
