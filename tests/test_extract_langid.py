@@ -56,14 +56,14 @@ def test_extraction_through_time_limit_matches_in_process():
         limited.close()
 
 
-def test_decode_prefers_declared_then_meta_then_utf8():
+def test_decode_html_from_extract_uses_whatwg_names():
     text = "Straße, Café, Niño"
-    assert decode_html(text.encode("cp1252"), "windows-1252") == (text, "cp1252")
+    assert decode_html(text.encode("cp1252"), "windows-1252") == (text, "windows-1252")
     meta = f'<meta charset="iso-8859-1"><p>{text}</p>'.encode("iso-8859-1")
-    assert decode_html(meta)[1] == "iso8859-1"
+    assert decode_html(meta)[1] == "windows-1252"  # the WHATWG meaning of the label
     assert decode_html(text.encode("utf-8"), "bogus-charset") == (text, "utf-8")
-    # a wrong declaration that cannot decode falls through to utf-8
-    assert decode_html(text.encode("utf-8"), "ascii")[0] == text
+    # strict UTF-8 outranks a wrong declaration
+    assert decode_html(text.encode("utf-8"), "ascii") == (text, "utf-8")
 
 
 @pytest.fixture(scope="module")

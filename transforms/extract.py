@@ -11,18 +11,16 @@ page is rejected as `extract_timeout`.
 """
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import logging
 import multiprocessing
-import re
 from typing import Callable
 
+from gristmill.transforms.charset import decode_html
 from gristmill.transforms.document import Document
 from gristmill.transforms.stage import DocStage
 
 STAGE = "extract"
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.I)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,28 +30,6 @@ class ExtractConfig:
     include_comments: bool = False
     min_chars: int = 1  # an extraction shorter than this counts as "no main text"
     timeout_s: float = 5.0  # per page; 0 runs trafilatura in-process with no limit
-
-
-def _codec(name: str) -> str | None:
-    try:
-        return codecs.lookup(name).name if name else None
-    except LookupError:
-        return None
-
-
-def decode_html(body: bytes, http_charset: str = "") -> tuple[str, str]:
-    """(text, charset used): the HTTP charset, else <meta charset>, else UTF-8, strictly;
-    then the first of those that decodes with replacements (cp1252 as the last resort)."""
-    m = _META_CHARSET.search(body[:4096])
-    candidates = [_codec(http_charset), _codec(m.group(1).decode("ascii") if m else ""), "utf-8"]
-    candidates = list(dict.fromkeys(c for c in candidates if c))
-    for name in candidates:
-        try:
-            return body.decode(name), name
-        except (UnicodeDecodeError, LookupError):
-            continue
-    name = candidates[0] if candidates[0] != "utf-8" else "cp1252"
-    return body.decode(name, errors="replace"), name + "+replace"
 
 
 def extract_text(html: str, url: str = "", config: ExtractConfig = ExtractConfig()) -> str | None:
