@@ -1,10 +1,10 @@
 """The main job: WARC files -> cleaned, deduplicated, tokenized shards in a run directory.
 
-    ReadWarc - UrlFilter - Extract - LangId - Quality ═ MinHashDedup - PiiScrub
+    ReadWarc - UrlFilter - Extract - LangId - Quality ═ UrlDedup ═ MinHashDedup - PiiScrub
       - TrainTokenizer ═ Tokenize + WriteShards (+ docs/*.parquet) - Finish (stats, manifest)
 
 ReadWarc spreads byte ranges of the inputs over the workers; everything up to
-MinHashDedup's shuffles (═) runs fused on the worker that read the range, so HTML never
+UrlDedup's shuffle (═) runs fused on the worker that read the range, so HTML never
 crosses a shuffle. Every stage returns (kept, rejected, counts); rejected records go to
 rejected/, the per-bundle counts to stats.json.
 """
@@ -20,7 +20,8 @@ import apache_beam as beam
 import gristmill
 from gristmill.pipelines import run_files
 from gristmill.pipelines.options import JobConfig
-from gristmill.transforms import dedup, extract, langid, pii, quality, read_warc, tokenizer, url_filter
+from gristmill.transforms import (dedup, extract, langid, pii, quality, read_warc, tokenizer, url_dedup,
+                                  url_filter)
 from gristmill.transforms.shards import WriteShards
 
 
@@ -39,6 +40,7 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
         ("Extract", extract.Extract(extract.ExtractConfig(timeout_s=cfg.extract_timeout))),
         ("LangId", langid.LangId(langid.LangIdConfig(cfg.languages, cfg.lang_min_score, cfg.langid_model))),
         ("Quality", quality.Quality()),
+        ("UrlDedup", url_dedup.UrlDedup()),
         ("MinHashDedup", dedup.MinHashDedup()),
         ("PiiScrub", pii.PiiScrub()),
     ]:

@@ -18,7 +18,7 @@ from apache_beam.io.filesystems import FileSystems
 from gristmill.transforms import read_warc, tokenizer
 
 FORMAT_VERSION = 2
-STAGES = ("read", "url_filter", "extract", "langid", "quality", "dedup", "pii", "tokenize")
+STAGES = ("read", "url_filter", "extract", "langid", "quality", "url_dedup", "dedup", "pii", "tokenize")
 ERROR_REASONS = read_warc.DAMAGE_REASONS  # besides every "error:<Type>"
 
 

@@ -17,7 +17,7 @@ def full_doc(**kw):
                     html=b"<html>\xff</html>", text="Straße \ud800 text", lang="de", lang_score=0.875,
                     quality={"words": 120.0, "alpha_word_frac": 0.5, "some_new_signal": 2.0},
                     cluster_size=3, pii={"EMAIL_ADDRESS": 2, "PERSON": 1},
-                    tokens=np.array([1, 70, 65535, 2], dtype=np.uint16), **kw)
+                    tokens=np.array([1, 70, 65535, 2], dtype=np.uint16), inner=77, **kw)
 
 
 def test_document_coder_round_trips_every_field():
@@ -42,7 +42,7 @@ def test_document_coder_is_smaller_than_pickle():
 
 
 def test_rejection_coder_round_trips():
-    r = Rejection(stable_id("x"), "https://a.example/", "read", "read_error", 3, -1, "EOFError")
+    r = Rejection(stable_id("x"), "https://a.example/", "read", "garbled_record", 3, -1, "EOFError", 5)
     assert isinstance(beam.coders.registry.get_coder(Rejection), RejectionCoder)
     assert RejectionCoder().decode(RejectionCoder().encode(r)) == r
 
