@@ -253,16 +253,20 @@ class TruncatedMember(EOFError):
 
 
 class GzipMember(io.RawIOBase):
-    """The decompressed bytes of the one gzip member that starts at `stream`'s position.
+    """The decompressed bytes of the one gzip member that starts where `stream` is, minus
+    `pending` (compressed bytes of it already read).
 
     Reading past its end gives b""; `end` is then the file offset just after the member
-    (the stream may have read beyond it). Blank lines before the first record are
-    skipped; `tell()` counts them, so offsets are those of the decompressed member. A corrupt member raises zlib.error (the CRC is
-    checked at its end), a member cut by the end of the file raises TruncatedMember."""
+    and `leftover` the bytes read beyond it (the next member's `pending`). Blank lines
+    before the first record are skipped; `tell()` counts them, so offsets are those of
+    the decompressed member. A corrupt member raises zlib.error (the CRC is checked at
+    its end), a member cut by the end of the file raises TruncatedMember."""
 
-    def __init__(self, stream: RangeStream):
-        self.stream, self.start, self.end = stream, stream.tell(), None
+    def __init__(self, stream: RangeStream, pending: bytes = b""):
+        self.stream, self.pending, self.end, self.leftover = stream, pending, None, b""
+        self.start = stream.tell() - len(pending)
         self.z, self.pos, self.skipped = zlib.decompressobj(31), 0, 0
+        self.buf, self.at = b"", 0
 
     def readable(self) -> bool:
         return True
@@ -270,22 +274,32 @@ class GzipMember(io.RawIOBase):
     def tell(self) -> int:
         return self.pos
 
-    def readinto(self, b) -> int:
-        out = b""
-        while not out and self.end is None:
-            data = self.z.unconsumed_tail or self.stream.read(1 << 16)
+    def _fill(self) -> None:
+        while self.at == len(self.buf) and self.end is None:
+            data, self.pending = self.pending or self.stream.read(1 << 16), b""
             if not data:
                 raise TruncatedMember(f"the file ends inside the gzip member at byte {self.start}")
-            out = self.z.decompress(data, len(b))
+            self.buf, self.at = self.z.decompress(data), 0
             if self.z.eof:
-                self.end = self.stream.tell() - len(self.z.unused_data)
+                self.leftover = self.z.unused_data
+                self.end = self.stream.tell() - len(self.leftover)
             if self.pos == self.skipped:  # blank lines before the first record
-                n = len(out)
-                out = out.lstrip(b"\r\n")
-                self.skipped += n - len(out)
+                n = len(self.buf)
+                self.buf = self.buf.lstrip(b"\r\n")
+                self.skipped += n - len(self.buf)
                 self.pos = self.skipped
+
+    def read(self, n: int = -1) -> bytes:
+        self._fill()
+        n = len(self.buf) - self.at if n < 0 else min(n, len(self.buf) - self.at)
+        out = self.buf[self.at:self.at + n] if n < len(self.buf) else self.buf
+        self.at += n
+        self.pos += n
+        return out
+
+    def readinto(self, b) -> int:
+        out = self.read(len(b))
         b[:len(out)] = out
-        self.pos += len(out)
         return len(out)
 
 
@@ -327,18 +341,16 @@ def _gzip_records(stream, path, config, input_index, start, end):
     compressed as one stream (whole-file gzip) is one member holding them all. A member's
     records are yielded only once the member has decompressed to its end (CRC checked), so
     a damaged member costs its own records, counted under the first one."""
-    pos = start
+    pos, pending = start, b""
+    stream.seek(start)
     while True:
-        stream.seek(pos)
-        if not stream.read(1):
+        if len(pending) < 4096:  # enough to see whether a record starts here
+            pending += stream.read(1 << 16)
+        if not pending:
             return
-        stream.seek(pos)
-        if end is not None and pos >= end:
-            # The records from here belong to the next range; a damaged span right after
-            # this range's last record is still this range's to report.
-            if record_start_at_or_after(stream, pos, pos + 1) is not None:
-                return
-        member = GzipMember(stream)
+        if end is not None and pos >= end and _starts_record(pending):
+            return  # the records from here are the next range's; damage here is still ours
+        member = GzipMember(stream, pending)
         records = _Records(member, no_record_parse=True, arc2warc=True)
         held: list = []
         try:
@@ -358,13 +370,14 @@ def _gzip_records(stream, path, config, input_index, start, end):
             nxt = record_start_at_or_after(stream, pos + 1, end)
             if nxt is None:
                 return
-            pos = nxt
+            pos, pending = nxt, b""
+            stream.seek(pos)
             continue
         for item in held:
             if isinstance(item, Document):
                 item.length = member.end - pos
             yield item
-        pos = member.end
+        pos, pending = member.end, member.leftover
 
 
 def _plain_records(stream, path, config, input_index, start):
@@ -435,9 +448,13 @@ def _read_payload(record, max_bytes: int):
     return status, content_type, body
 
 
+_TEXT_BYTES = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32))
+
+
 def _looks_binary(body: bytes) -> bool:
+    """More than 5% control bytes (other than tab, newlines, form feed) in the first 2 KB."""
     head = body[:2048]
-    return sum(b < 9 or 13 < b < 32 for b in head) > len(head) // 20
+    return len(head.translate(None, _TEXT_BYTES)) > len(head) // 20
 
 
 def _record(record, path: str, input_index: int, offset: int, config: ReadConfig, inner: int = 0):
