@@ -123,7 +123,7 @@ def generated(work: pathlib.Path, mb: int) -> str:
     """A crawl of real pages of about `mb` MB (gzip), written once per size."""
     from benchmarks.realcrawl import real_crawl, write_warc
     path = work / f"gen-{mb}mb.warc.gz"
-    pages = max(10, int(mb * 1e6 / 19_000))  # ~19 KB of gzip per page of the extraction set
+    pages = max(10, int(mb * 1e6 / 36_000))  # ~36 KB of gzip per page (realcrawl.write_warc)
     write_warc(str(path), real_crawl(pages, seed=0))
     return str(path)
 

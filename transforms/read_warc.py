@@ -351,7 +351,7 @@ def _gzip_records(stream, path, config, input_index, start, end):
         if end is not None and pos >= end and _starts_record(pending):
             return  # the records from here are the next range's; damage here is still ours
         member = GzipMember(stream, pending)
-        records = _Records(member, no_record_parse=True, arc2warc=True)
+        records = _Records(member, no_record_parse=True, arc2warc=True, block_size=1 << 16)
         held: list = []
         try:
             for record in records:
