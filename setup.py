@@ -27,6 +27,7 @@ setup(
         BEAM,
         "warcio==1.8.1",
         "brotli==1.2.1",  # warcio decodes Content-Encoding: br with it
+        "isal==1.9.1",  # gzip members inflated with ISA-L
         "trafilatura==2.3.1",
         "webencodings==0.6.1",  # the WHATWG encoding label table (transforms/charset.py)
         "charset-normalizer==3.5.2",  # encoding detection (transforms/charset.py)

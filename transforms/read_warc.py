@@ -41,6 +41,7 @@ import apache_beam as beam
 import brotli
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
+from isal import isal_zlib  # zlib-compatible, about 2x faster to inflate (Intel ISA-L)
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeadersParser
@@ -260,12 +261,13 @@ class GzipMember(io.RawIOBase):
     and `leftover` the bytes read beyond it (the next member's `pending`). Blank lines
     before the first record are skipped; `tell()` counts them, so offsets are those of
     the decompressed member. A corrupt member raises zlib.error (the CRC is checked at
-    its end), a member cut by the end of the file raises TruncatedMember."""
+    its end), a member cut by the end of the file raises TruncatedMember. Inflated with
+    ISA-L (python-isal), which checks the CRC as zlib does, at about twice zlib's speed."""
 
     def __init__(self, stream: RangeStream, pending: bytes = b""):
         self.stream, self.pending, self.end, self.leftover = stream, pending, None, b""
         self.start = stream.tell() - len(pending)
-        self.z, self.pos, self.skipped = zlib.decompressobj(31), 0, 0
+        self.z, self.pos, self.skipped = isal_zlib.decompressobj(31), 0, 0
         self.buf, self.at = b"", 0
 
     def readable(self) -> bool:
@@ -315,7 +317,7 @@ def _damage(reason: str, error: Exception, path: str, input_index: int, offset: 
 def _reason(error: Exception) -> str:
     if isinstance(error, TruncatedMember):
         return TRUNCATED_FILE
-    return DAMAGED_GZIP if isinstance(error, zlib.error) else GARBLED_RECORD
+    return DAMAGED_GZIP if isinstance(error, (zlib.error, isal_zlib.error)) else GARBLED_RECORD
 
 
 def iter_records(stream, path: str, config: ReadConfig = ReadConfig(), input_index: int = 0,
