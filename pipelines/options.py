@@ -11,7 +11,7 @@ import os
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from gristmill.transforms import extract, langid, read_warc
+from gristmill.transforms import extract, httpfs, langid, read_warc
 from gristmill.usage import UsageError
 
 MIN_VOCAB = 512  # 256 byte-fallback pieces, 4 special ids, and room for the text's characters
@@ -26,7 +26,17 @@ class GristmillOptions(PipelineOptions):
             snake = "--" + name[2:].replace("-", "_")
             parser.add_argument(*dict.fromkeys([name, snake]), dest=snake[2:], **kw)
         a("--input", action="append",
-          help="WARC path, glob, gs:// path or warc.paths(.gz) list; repeatable")
+          help="WARC path or glob, gs://, s3:// or https:// URL, a warc.paths(.gz) list, or "
+               "cc:CC-MAIN-YYYY-WW (that Common Crawl snapshot); repeatable")
+        a("--max-files", type=int, default=0, help="read only the first N input files (0 = all)")
+        a("--sample-files", type=int, default=0,
+          help="read a seeded random sample of K input files, in listing order (0 = all)")
+        a("--seed", type=int, default=0, help="seed of --sample-files")
+        a("--cc-endpoint", default=read_warc.CC_ENDPOINT, help="where cc:CC-MAIN-YYYY-WW listings and files are")
+        a("--http-retries", type=int, default=httpfs.RetryPolicy.retries,
+          help="retries per http(s) input file (429/5xx, dropped connections), resuming at the byte reached")
+        a("--http-backoff-s", type=float, default=httpfs.RetryPolicy.backoff_s,
+          help="first wait before an http(s) retry, doubled each time, with jitter")
         a("--output", help="run directory (local or gs://); must not hold a finished run")
         a("--languages", default="en", help="comma-separated lid.176 codes to keep; 'all' keeps every language")
         a("--lang-min-score", type=float, default=0.65, help="minimum lid.176 probability (FineWeb/DCLM)")
@@ -37,7 +47,7 @@ class GristmillOptions(PipelineOptions):
         a("--range-bytes", type=int, default=0,
           help="a .warc.gz larger than this is read in ranges of this size, spread over workers; "
                "0 = 64 MiB, or on a local runner about 8 ranges per worker (at least 1 MiB)")
-        a("--warc-prefix", default="s3://commoncrawl/", help="prefix for relative paths in a warc.paths list")
+        a("--warc-prefix", default=read_warc.CC_ENDPOINT, help="prefix for relative paths in a warc.paths list")
         a("--extract-timeout", type=float, default=extract.ExtractConfig.timeout_s,
           help="seconds per page for trafilatura, in a child process; 0 = in-process, no limit")
         a("--vocab-size", type=int, default=32000,
@@ -115,6 +125,10 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
     _need(o.range_bytes == 0 or o.range_bytes >= 1 << 16,
           f"--range-bytes {o.range_bytes}: must be 0 (auto) or at least 65536")
     _need(o.tokenizer_sample_docs >= 1, "--tokenizer-sample-docs must be >= 1")
+    _need(o.max_files >= 0, f"--max-files {o.max_files}: must be >= 0")
+    _need(o.sample_files >= 0, f"--sample-files {o.sample_files}: must be >= 0")
+    _need(o.http_retries >= 0, f"--http-retries {o.http_retries}: must be >= 0")
+    _need(o.http_backoff_s >= 0, f"--http-backoff-s {o.http_backoff_s}: must be >= 0")
     _need(o.tokenizer_sample_mb > 0, "--tokenizer-sample-mb must be > 0")
     _file(o.url_blocklist, "--url-blocklist")
     _file(o.langid_model, "--langid-model")
@@ -137,15 +151,16 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
     _need(not FileSystems.exists(f"{out}/manifest.json"),
           f"{out} already holds a finished run (manifest.json); choose a new --output")
     try:
-        inputs = read_warc.list_inputs(o.input, o.warc_prefix)
-    except FileNotFoundError as e:
+        inputs = read_warc.list_inputs(o.input, o.warc_prefix, o.cc_endpoint, o.max_files,
+                                       o.sample_files, o.seed)
+    except (FileNotFoundError, ValueError) as e:
         raise UsageError(f"--input: {e}") from None
     except Exception as e:
         raise UsageError(f"--input: cannot list {o.input}: {type(e).__name__}: {e}") from None
     return JobConfig(
         output=out, inputs=tuple(inputs), run_id=o.run_id or os.path.basename(out),
         read=read_warc.ReadConfig(max_record_bytes=o.max_record_bytes, range_bytes=o.range_bytes or
-                                  read_warc.auto_range_bytes(sum(inputs.values()), local_workers)),
+                                  read_warc.auto_range_bytes(read_warc.known_bytes(inputs.values()), local_workers)),
         extract_timeout=o.extract_timeout, languages=languages, lang_min_score=o.lang_min_score,
         langid_model=o.langid_model, url_blocklist=o.url_blocklist, vocab_size=o.vocab_size,
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,

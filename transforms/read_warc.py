@@ -32,6 +32,7 @@ import io
 import json
 import logging
 import os
+import random
 import re
 import time
 import zlib
@@ -46,6 +47,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeadersParser
 
+from gristmill.transforms import httpfs  # registers http:// and https:// with FileSystems
 from gristmill.transforms.document import Document, Rejection, stable_id
 from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted
 
@@ -117,6 +119,9 @@ class RangeStream(io.RawIOBase):
                     self.raw = self.opener(self.path)
                     self.raw.seek(self.pos)
                 return op()
+            except httpfs.InputUnavailable as e:  # its own retry budget is spent already
+                self._drop()
+                raise InputIOError(str(e)) from e
             except Exception as e:  # anything from the file system is taken as transient
                 self._drop()
                 if attempt == self.config.retries:
@@ -601,29 +606,68 @@ class SplitFile(Counted):
             yield index, path, start, end, size
 
 
-def expand_pattern(pattern: str, warc_prefix: str) -> list[str]:
-    """A glob/path/gs:// pattern, or a Common Crawl `warc.paths(.gz)` list -> file patterns."""
+CC_ENDPOINT = "https://data.commoncrawl.org/"  # Common Crawl's public HTTP endpoint
+_CC_NAME = re.compile(r"CC-MAIN-\d{4}-\d{2}")
+TYPICAL_WARC_BYTES = 1 << 30  # a Common Crawl WARC, for sizes not known before a worker opens it
+
+
+def _listing(path: str, prefix: str) -> list[str]:
+    with FileSystems.open(path) as f:  # compression inferred from the suffix
+        lines = [ln.strip() for ln in f.read().decode().splitlines()]
+    return [ln if "://" in ln or ln.startswith("/") else prefix.rstrip("/") + "/" + ln
+            for ln in lines if ln and not ln.startswith("#")]
+
+
+def expand_pattern(pattern: str, warc_prefix: str, cc_endpoint: str = CC_ENDPOINT) -> list[str]:
+    """A path, glob, gs://, s3:// or https:// URL, a `warc.paths(.gz)` list (its relative
+    lines prefixed with warc_prefix), or `cc:CC-MAIN-YYYY-WW` (that snapshot's listing on
+    the Common Crawl endpoint) -> file paths or patterns."""
+    if pattern.startswith("cc:"):
+        name = pattern[3:]
+        if not _CC_NAME.fullmatch(name):
+            raise ValueError(f"{pattern}: not a Common Crawl snapshot (cc:CC-MAIN-YYYY-WW, e.g. cc:CC-MAIN-2024-22)")
+        endpoint = cc_endpoint.rstrip("/") + "/"
+        return _listing(f"{endpoint}crawl-data/{name}/warc.paths.gz", endpoint)
     if pattern.endswith((".paths", ".paths.gz")):
-        with FileSystems.open(pattern) as f:  # compression inferred from the suffix
-            lines = [ln.strip() for ln in f.read().decode().splitlines()]
-        return [ln if "://" in ln or ln.startswith("/") else warc_prefix.rstrip("/") + "/" + ln
-                for ln in lines if ln and not ln.startswith("#")]
+        return _listing(pattern, warc_prefix)
     return [pattern]
 
 
-def list_inputs(patterns: list[str], warc_prefix: str = "s3://commoncrawl/") -> dict[str, int]:
+def _is_url(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
+def list_inputs(patterns: list[str], warc_prefix: str = CC_ENDPOINT, cc_endpoint: str = CC_ENDPOINT,
+                max_files: int = 0, sample_files: int = 0, seed: int = 0) -> dict[str, int]:
     """The run's input list {path: size}, in order: patterns as given, each glob's
-    matches sorted, a path given twice listed once. Raises FileNotFoundError naming a
-    pattern that matches nothing."""
+    matches sorted, a path given twice listed once; then a seeded sample of
+    `sample_files` of them (kept in order) and the first `max_files`. URLs from a listing
+    get size -1 (their worker asks; 90,000 HEAD requests stay out of the driver).
+    Raises FileNotFoundError naming a pattern that matches nothing."""
     paths: dict[str, int] = {}
     for pattern in patterns:
-        for p in expand_pattern(pattern, warc_prefix):
+        listed = pattern.startswith("cc:") or pattern.endswith((".paths", ".paths.gz"))
+        for p in expand_pattern(pattern, warc_prefix, cc_endpoint):
+            if listed and _is_url(p):
+                paths.setdefault(p, -1)
+                continue
             matched = sorted((m.path, m.size_in_bytes) for m in FileSystems.match([p])[0].metadata_list)
             if not matched:
                 raise FileNotFoundError(f"no file matches {p}")
             for path, size in matched:
                 paths.setdefault(path, size)
-    return paths
+    items = list(paths.items())
+    if sample_files and sample_files < len(items):
+        keep = sorted(random.Random(seed).sample(range(len(items)), sample_files))
+        items = [items[i] for i in keep]
+    if max_files:
+        items = items[:max_files]
+    return dict(items)
+
+
+def known_bytes(sizes) -> int:
+    """Total bytes of the inputs, counting an unknown size (-1) as a typical CC WARC."""
+    return sum(s if s >= 0 else TYPICAL_WARC_BYTES for s in sizes)
 
 
 def auto_range_bytes(total_bytes: int, workers: int | None) -> int:
