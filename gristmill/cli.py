@@ -14,6 +14,7 @@ commands:
   train         train the GPT on a run directory's shards
   sample        generate text from a checkpoint with a temperature
   next-token    the probability table of the next token for a prompt
+  show          one document of a run: its WARC record, metadata and text (or why dropped)
 
 `gristmill COMMAND --help` shows each command's options."""
 
@@ -46,6 +47,11 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
         from gristmill.pipelines.run import main as run
         return run(rest)
+    if command == "show":
+        import logging  # Beam warns at import time about optional GCP client libraries
+        logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
+        from gristmill.pipelines.show import main as show
+        return show(rest)
     if command == "train":
         from gristmill.model.train import main as train
         return train(rest) or 0
