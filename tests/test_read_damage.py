@@ -138,8 +138,9 @@ def test_damaged_copies_lose_only_the_damaged_records(tmp_path):
 
 
 def test_damaged_copies_of_the_shared_warcs(tmp_path):
-    for name in ("cc-main-2020-34-slice.warc.gz", "crawl-en-0000.warc.gz", "clueweb09-ja.warc.gz"):
-        _check_recovery(shared_data("warc", name).read_bytes(), tmp_path, seeds=range(2))
+    for name in ("cc-main-2020-34-slice.warc.gz", "crawl-en-0000.warc.gz", "crawl-en-0001.warc.gz",
+                 "clueweb09-ja.warc.gz"):
+        _check_recovery(shared_data("warc", name).read_bytes(), tmp_path, seeds=range(8))
 
 
 def test_damage_across_range_boundaries_is_reported_once(tmp_path):

@@ -258,6 +258,10 @@ class TruncatedMember(EOFError):
     pass
 
 
+class DamagedMember(IOError):
+    """A gzip member that does not inflate (bad header, data, CRC or length)."""
+
+
 class GzipMember(io.RawIOBase):
     """The decompressed bytes of the one gzip member that starts where `stream` is, minus
     `pending` (compressed bytes of it already read).
@@ -286,7 +290,10 @@ class GzipMember(io.RawIOBase):
             data, self.pending = self.pending or self.stream.read(1 << 16), b""
             if not data:
                 raise TruncatedMember(f"the file ends inside the gzip member at byte {self.start}")
-            self.buf, self.at = self.z.decompress(data), 0
+            try:
+                self.buf, self.at = self.z.decompress(data), 0
+            except (zlib.error, isal_zlib.error) as e:
+                raise DamagedMember(f"{type(e).__name__}: {e}") from e
             if self.z.eof:
                 self.leftover = self.z.unused_data
                 self.end = self.stream.tell() - len(self.leftover)
@@ -322,7 +329,7 @@ def _damage(reason: str, error: Exception, path: str, input_index: int, offset: 
 def _reason(error: Exception) -> str:
     if isinstance(error, TruncatedMember):
         return TRUNCATED_FILE
-    return DAMAGED_GZIP if isinstance(error, (zlib.error, isal_zlib.error)) else GARBLED_RECORD
+    return DAMAGED_GZIP if isinstance(error, DamagedMember) else GARBLED_RECORD
 
 
 def iter_records(stream, path: str, config: ReadConfig = ReadConfig(), input_index: int = 0,
@@ -508,8 +515,8 @@ def _check(record, doc: Document, rec_type: str, config: ReadConfig):
         status, content_type, body = _read_payload(record, config.max_record_bytes)
     except BadStatusLine as e:
         return "bad_http_status_line", str(e)
-    except InputIOError:
-        raise
+    except (InputIOError, DamagedMember, TruncatedMember):
+        raise  # the file's damage, not the record's: counted once for the member
     except Exception as e:  # a broken chunked or Content-Encoding body
         return "bad_payload", f"{type(e).__name__}: {e}"[:300]
     if status != "200":
