@@ -661,8 +661,8 @@ def list_inputs(patterns: list[str], warc_prefix: str = CC_ENDPOINT, cc_endpoint
             matched = sorted((m.path, m.size_in_bytes) for m in FileSystems.match([p])[0].metadata_list)
             if not matched:
                 raise FileNotFoundError(f"no file matches {p}")
-            for path, size in matched:
-                paths.setdefault(path, size)
+            for path, size in matched:  # local paths made absolute: provenance outlives the cwd
+                paths.setdefault(path if "://" in path else os.path.abspath(path), size)
     items = list(paths.items())
     if sample_files and sample_files < len(items):
         keep = sorted(random.Random(seed).sample(range(len(items)), sample_files))
