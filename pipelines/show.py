@@ -19,7 +19,6 @@ import json
 import re
 import struct
 import sys
-import zlib
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
@@ -181,43 +180,29 @@ def input_path(manifest: dict, index: int) -> Optional[str]:
 
 # ----------------------------------------------------------------------- the record
 
-class _Member(io.RawIOBase):
-    """The decompressed bytes of the gzip member at the current position of `fh`, from
-    `skip` bytes in, leading blank lines dropped; decompressed only as far as it is read."""
+def _member(fh, skip: int = 0):
+    """The gzip member at fh's position (the reader's own GzipMember), `skip` bytes into
+    its decompressed bytes (its tell() counts leading blank lines, as inner offsets do)."""
+    from gristmill.transforms.read_warc import GzipMember
+    member = GzipMember(fh)
+    while member.tell() < skip and member.read(skip - member.tell()):
+        pass
+    return member
 
-    def __init__(self, fh, skip: int = 0, block: int = 1 << 16):
-        self.fh, self.z, self.block = fh, zlib.decompressobj(31), block
-        self.buf, self.skip, self.started, self.done = b"", skip, False, False
 
-    def readable(self) -> bool:
-        return True
-
-    def _more(self) -> bool:
-        while not self.done:
-            data = self.fh.read(self.block)
-            if not data:
-                self.done = True
+def _read_upto(member, n: int) -> bytes:
+    """Up to n bytes; what a cut member gave before it ended."""
+    out, got = [], 0
+    try:
+        while got < n:
+            chunk = member.read(n - got)
+            if not chunk:
                 break
-            out = self.z.decompress(data)
-            if self.z.eof:
-                self.done = True
-            if self.skip:
-                cut = min(self.skip, len(out))
-                out, self.skip = out[cut:], self.skip - cut
-            if not self.started:
-                out = out.lstrip(b"\r\n")
-                self.started = bool(out)
-            if out:
-                self.buf += out
-                return True
-        return False
-
-    def readinto(self, b) -> int:
-        while not self.buf and self._more():
-            pass
-        n = min(len(b), len(self.buf))
-        b[:n], self.buf = self.buf[:n], self.buf[n:]
-        return n
+            out.append(chunk)
+            got += len(chunk)
+    except EOFError:
+        pass
+    return b"".join(out)
 
 
 class _Skip(io.RawIOBase):
@@ -259,8 +244,8 @@ def _bytes_there(fh, offset: int, inner_offset: int, compressed: bool, n: int) -
     fh.seek(offset)
     if compressed:
         try:
-            return _Member(fh, inner_offset).read(n) or b""
-        except (zlib.error, EOFError, OSError):
+            return _read_upto(_member(fh, inner_offset), n)
+        except (EOFError, OSError):
             fh.seek(offset)
     return fh.read(n)
 
@@ -274,7 +259,7 @@ def reread(path: str, offset: int, inner_offset: int = 0, max_bytes: int = 600) 
         head = fh.read(2)
         fh.seek(offset)
         rec = Record(compressed=head == GZIP_MAGIC)
-        stream = _Member(fh, inner_offset) if rec.compressed else _Skip(fh)
+        stream = _member(fh, inner_offset) if rec.compressed else _Skip(fh)
         try:
             it = ArchiveIterator(io.BufferedReader(stream, 1 << 16), arc2warc=True,
                                  ensure_http_headers=False, block_size=1 << 16)
