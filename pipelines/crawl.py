@@ -36,7 +36,7 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
     outputs = {"ReadWarc": read}
     docs = read.kept
     for label, stage in [
-        ("UrlFilter", url_filter.UrlFilterStage(url_filter.UrlFilterConfig(blocklist=cfg.url_blocklist or None))),
+        ("UrlFilter", url_filter.UrlFilterStage(cfg.url_filter)),
         ("Extract", extract.Extract(extract.ExtractConfig(timeout_s=cfg.extract_timeout))),
         ("LangId", langid.LangId(langid.LangIdConfig(cfg.languages, cfg.lang_min_score, cfg.langid_model))),
         ("Quality", quality.Quality()),

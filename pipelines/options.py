@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import tarfile
 
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from gristmill.transforms import extract, httpfs, langid, read_warc
+from gristmill.transforms import extract, httpfs, langid, read_warc, url_filter
 from gristmill.usage import UsageError
 
 MIN_VOCAB = 512  # 256 byte-fallback pieces, 4 special ids, and room for the text's characters
@@ -41,7 +42,18 @@ class GristmillOptions(PipelineOptions):
         a("--languages", default="en", help="comma-separated lid.176 codes to keep; 'all' keeps every language")
         a("--lang-min-score", type=float, default=0.65, help="minimum lid.176 probability (FineWeb/DCLM)")
         a("--langid-model", default="", help="fastText model (lid.176.bin, GlotLID); default: the bundled lid.176.ftz")
-        a("--url-blocklist", default="", help="file of blocked domains, one per line (replaces the shipped list)")
+        a("--url-blocklist", action="append",
+          help="blocked domains (and pages): a domain-per-line file, a UT1 blacklist folder or "
+               ".tar.gz; repeatable or comma-separated; replaces the shipped list ('none': no list)")
+        a("--url-blocklist-categories", default="adult",
+          help="comma-separated categories read from a UT1 blacklist (adult,gambling,...)")
+        a("--url-banned-words", default="", help="file of hard-banned URL words (replaces the shipped list)")
+        a("--url-soft-banned-words", default="", help="file of soft-banned URL words (replaces the shipped list)")
+        a("--url-banned-subwords", default="", help="file of banned URL subwords (replaces the shipped list)")
+        a("--url-soft-banned-threshold", type=int, default=url_filter.UrlFilterConfig.soft_banned_threshold,
+          help="a URL with this many different soft-banned words is dropped")
+        a("--url-subword-scope", default="host", choices=url_filter.SUBWORD_SCOPES,
+          help="where banned subwords are searched: the host, or the whole URL (datatrove)")
         a("--max-record-bytes", type=int, default=read_warc.ReadConfig.max_record_bytes,
           help="larger records are rejected unread")
         a("--range-bytes", type=int, default=0,
@@ -75,7 +87,7 @@ class JobConfig:
     languages: tuple[str, ...]   # () = all
     lang_min_score: float
     langid_model: str
-    url_blocklist: str
+    url_filter: url_filter.UrlFilterConfig
     vocab_size: int
     tokenizer_model: str
     tokenizer_sample_docs: int
@@ -87,13 +99,48 @@ class JobConfig:
     def recorded(self) -> dict:
         """The settings that decide the output (manifest, shard headers, config digest)."""
         return {"languages": ",".join(self.languages) or "all", "lang_min_score": self.lang_min_score,
-                "langid_model": self.langid_model, "url_blocklist": self.url_blocklist,
+                "langid_model": self.langid_model, **_url_recorded(self.url_filter),
                 "max_record_bytes": self.read.max_record_bytes, "extract_timeout": self.extract_timeout,
                 "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
                 "tokenizer_sample_docs": self.tokenizer_sample_docs,
                 "tokenizer_sample_mb": self.tokenizer_sample_mb, "val_fraction": self.val_fraction,
                 "train_shards": self.num_shards["train"], "val_shards": self.num_shards["val"],
                 "max_error_rate": self.max_error_rate}
+
+
+def _url_recorded(cfg: url_filter.UrlFilterConfig) -> dict:
+    def paths(spec):
+        return "shipped" if spec is None else ",".join(spec) or "none"
+    return {"url_blocklist": paths(cfg.blocklist), "url_blocklist_categories": ",".join(cfg.blocklist_categories),
+            "url_banned_words": paths(cfg.banned_words), "url_soft_banned_words": paths(cfg.soft_banned_words),
+            "url_banned_subwords": paths(cfg.banned_subwords),
+            "url_soft_banned_threshold": cfg.soft_banned_threshold, "url_subword_scope": cfg.subword_scope}
+
+
+def _url_filter_config(o) -> url_filter.UrlFilterConfig:
+    """The UrlFilter settings, with every list loaded once here so a bad path or UT1
+    category is a one-line error before any work (workers load them again)."""
+    def spec(value):
+        return (value,) if value else None
+    blocklist = None
+    if o.url_blocklist:
+        blocklist = tuple(p.strip() for v in o.url_blocklist for p in v.split(",") if p.strip())
+        blocklist = () if blocklist == ("none",) else blocklist
+        for path in blocklist:
+            _need(FileSystems.exists(path) or os.path.isdir(path), f"--url-blocklist {path}: no such file or folder")
+    for flag, value in (("--url-banned-words", o.url_banned_words), ("--url-soft-banned-words", o.url_soft_banned_words),
+                        ("--url-banned-subwords", o.url_banned_subwords)):
+        _file(value, flag)
+    try:
+        cfg = url_filter.UrlFilterConfig(
+            blocklist=blocklist, blocklist_categories=o.url_blocklist_categories.split(","),
+            banned_words=spec(o.url_banned_words), soft_banned_words=spec(o.url_soft_banned_words),
+            banned_subwords=spec(o.url_banned_subwords), soft_banned_threshold=o.url_soft_banned_threshold,
+            subword_scope=o.url_subword_scope)
+        url_filter.UrlFilter(cfg)
+    except (ValueError, OSError, EOFError, tarfile.TarError) as e:
+        raise UsageError(f"--url-blocklist: {e}") from None
+    return cfg
 
 
 def _need(ok: bool, message: str) -> None:
@@ -130,7 +177,8 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
     _need(o.http_retries >= 0, f"--http-retries {o.http_retries}: must be >= 0")
     _need(o.http_backoff_s >= 0, f"--http-backoff-s {o.http_backoff_s}: must be >= 0")
     _need(o.tokenizer_sample_mb > 0, "--tokenizer-sample-mb must be > 0")
-    _file(o.url_blocklist, "--url-blocklist")
+    _need(o.url_soft_banned_threshold >= 1, f"--url-soft-banned-threshold {o.url_soft_banned_threshold}: must be >= 1")
+    url_cfg = _url_filter_config(o)
     _file(o.langid_model, "--langid-model")
     if _file(o.tokenizer_model, "--tokenizer-model"):
         from gristmill.transforms.tokenizer import load_processor
@@ -162,7 +210,7 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         read=read_warc.ReadConfig(max_record_bytes=o.max_record_bytes, range_bytes=o.range_bytes or
                                   read_warc.auto_range_bytes(read_warc.known_bytes(inputs.values()), local_workers)),
         extract_timeout=o.extract_timeout, languages=languages, lang_min_score=o.lang_min_score,
-        langid_model=o.langid_model, url_blocklist=o.url_blocklist, vocab_size=o.vocab_size,
+        langid_model=o.langid_model, url_filter=url_cfg, vocab_size=o.vocab_size,
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,
         tokenizer_sample_mb=o.tokenizer_sample_mb,
         val_fraction=o.val_fraction, num_shards={"train": o.train_shards, "val": o.val_shards},

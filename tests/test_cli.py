@@ -67,12 +67,26 @@ def one_line_error(r, code=2):
     ("--max-error-rate", "-1", "--max-error-rate -1.0"),
     ("--train-shards", "0", "--train-shards"),
     ("--url-blocklist", "/missing/list.txt", "no such file"),
+    ("--url-soft-banned-threshold", "0", "--url-soft-banned-threshold 0: must be >= 1"),
+    ("--url-banned-words", "/missing/words.txt", "no such file"),
     ("--tokenizer-model", "/missing/t.model", "no such file"),
 ])
 def test_run_checks_arguments_before_any_work(sample, tmp_path, flag, value, message):
     r = gristmill("run", "--input", sample, "--output", tmp_path / "r", flag, value, check=False)
     assert message in one_line_error(r)
     assert not (tmp_path / "r").exists()  # nothing was started
+
+
+def test_run_checks_the_ut1_blocklist_before_any_work(sample, tmp_path):
+    ut1 = tmp_path / "blacklists"
+    (ut1 / "adult").mkdir(parents=True)
+    (ut1 / "adult" / "domains").write_text("adult.example\n")
+    r = gristmill("run", "--input", sample, "--output", tmp_path / "r", "--url-blocklist", ut1,
+                  "--url-blocklist-categories", "adult,gambling", check=False)
+    assert "no UT1 category gambling (it has adult)" in one_line_error(r)
+    r = gristmill("run", "--input", sample, "--output", tmp_path / "r", "--url-blocklist", tmp_path, check=False)
+    assert "not a UT1 blacklist" in one_line_error(r)
+    assert not (tmp_path / "r").exists()
 
 
 def test_run_where_nothing_survives_says_which_stage(tmp_path):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import tarfile
 
 import pytest
 
@@ -58,7 +59,7 @@ def test_reasons(uf, url, reason):
 
 
 def test_reason_strings_are_stable():
-    assert set(REASONS) == {"malformed_url", "bad_scheme", "url_too_long", "blocked_domain",
+    assert set(REASONS) == {"malformed_url", "bad_scheme", "url_too_long", "blocked_domain", "blocked_url",
                             "banned_word", "soft_banned_words", "banned_subword"}
     assert url_filter.STAGE == "url_filter"
 
@@ -131,7 +132,7 @@ def test_user_blocklist(tmp_path):
         encoding="utf-8",
     )
     f = UrlFilter(UrlFilterConfig(blocklist=str(path)))
-    assert f.skipped_entries == 2
+    assert f.skipped_entries == 1 and f.suffix_entries == 0
     blocked = [
         "https://example.org/", "https://www.example.org/x", "https://a.b.EXAMPLE.org/",
         "https://wild.example/", "https://x.wild.example/",
@@ -142,7 +143,12 @@ def test_user_blocklist(tmp_path):
     ]
     for url in blocked:
         assert f.reason(url) == "blocked_domain", url
+    for url in ("https://with-path.example/some/page", "https://www.with-path.example/Some/Page/",
+                "https://with-path.example/some/page/child?x=1", "https://with-path.example/some/page?x=1"):
+        assert f.reason(url) == "blocked_url", url
     kept = ["https://example.com/", "https://notexample.org/", "https://with-path.example/",
+            "https://with-path.example/some/pages", "https://with-path.example/some",
+            "https://sub.with-path.example/some/page",
             "http://203.0.113.8/", "https://muenchen.de/",
             # a user list replaces the shipped one
             "https://megacasino-bonus.com/"]
@@ -227,3 +233,136 @@ def test_helpers():
     assert normalize_domain_entry("2001:DB8::1") == "2001:db8::1"
     assert normalize_domain_entry("two words") is None
     assert normalize_domain_entry("bad!host.example") is None
+
+
+def _ut1_tree(root):
+    """A folder laid out as the UT1 blacklists are: ROOT/CATEGORY/{domains,urls,usage}."""
+    for category, domains, urls in (
+        ("adult", "adult-one.example\nadult-two.example\ncom\nco.uk\n", "pages.example/~bad\nhttp://www.pages.example/dir/x.html\n"),
+        ("gambling", "bets.example\n", None),
+        ("news", "daily.example\n", None),
+    ):
+        (root / category).mkdir(parents=True)
+        (root / category / "domains").write_text(domains)
+        (root / category / "usage").write_text("black\n")
+        if urls:
+            (root / category / "urls").write_text(urls)
+    return root
+
+
+UT1_EXPECT = {
+    "https://adult-one.example/": "blocked_domain",
+    "https://cdn.adult-two.example/img": "blocked_domain",
+    "https://pages.example/~bad/index.html": "blocked_url",
+    "https://pages.example/dir/x.html": "blocked_url",
+    "https://pages.example/~good/": None,
+    "https://example.com/": None,        # "com" in the list: a public suffix, skipped
+    "https://bbc.co.uk/": None,          # "co.uk": the same
+}
+
+
+def test_ut1_folder_and_categories(tmp_path):
+    root = _ut1_tree(tmp_path / "blacklists")
+    adult = UrlFilter(UrlFilterConfig(blocklist=str(root)))  # default category: adult
+    assert adult.suffix_entries == 2 and adult.skipped_entries == 0
+    for url, reason in UT1_EXPECT.items():
+        assert adult.reason(url) == reason, url
+    assert adult.reason("https://bets.example/") is None
+    both = UrlFilter(UrlFilterConfig(blocklist=root, blocklist_categories=("adult", "gambling")))
+    assert both.reason("https://bets.example/") == "blocked_domain"
+    assert both.reason("https://daily.example/") is None
+    one = UrlFilter(UrlFilterConfig(blocklist=root / "gambling", blocklist_categories=()))  # a category folder
+    assert one.reason("https://bets.example/") == "blocked_domain" and one.reason("https://adult-one.example/") is None
+    with pytest.raises(ValueError, match="no UT1 category casino .*adult, gambling, news"):
+        UrlFilter(UrlFilterConfig(blocklist=root, blocklist_categories="casino"))
+    with pytest.raises(ValueError, match="not a UT1 blacklist"):
+        UrlFilter(UrlFilterConfig(blocklist=tmp_path / "blacklists" / "adult" / ".." / ".." ))
+
+
+def test_ut1_archive_read_without_unpacking(tmp_path):
+    root = _ut1_tree(tmp_path / "tree" / "blacklists")
+    archive = tmp_path / "blacklists.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(root, arcname="blacklists")
+    from_archive = UrlFilter(UrlFilterConfig(blocklist=str(archive), blocklist_categories=("adult", "gambling")))
+    from_folder = UrlFilter(UrlFilterConfig(blocklist=str(root), blocklist_categories=("adult", "gambling")))
+    assert from_archive.blocklist == from_folder.blocklist
+    for url, reason in UT1_EXPECT.items():
+        assert from_archive.reason(url) == reason, url
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blacklists.tar.gz", "tree"]  # nothing unpacked
+    with pytest.raises(ValueError, match="no UT1 category porn"):
+        UrlFilter(UrlFilterConfig(blocklist=str(archive), blocklist_categories=("porn",)))
+
+
+def test_public_suffix_matching(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text("example.co.uk\nco.uk\njp\nfoo.ck\nwww.ck\nuser.github.io\nkyoto.jp\n")
+    f = UrlFilter(UrlFilterConfig(blocklist=str(path)))
+    # co.uk, jp, kyoto.jp and foo.ck (by the "*.ck" rule) are suffixes; www.ck is the rule's exception
+    assert f.suffix_entries == 4
+    assert f.blocked_domains == {"example.co.uk", "www.ck", "user.github.io"}
+    assert f.reason("https://a.b.example.co.uk/") == "blocked_domain"
+    assert f.reason("https://other.co.uk/") is None
+    assert f.reason("https://temple.kyoto.jp/") is None
+    assert f.reason("https://user.github.io/blog") == "blocked_domain"
+    assert f.reason("https://someone.github.io/") is None
+
+
+def test_idna2008_hosts(tmp_path):
+    path = tmp_path / "list.txt"
+    path.write_text("faß.de\n")
+    f = UrlFilter(UrlFilterConfig(blocklist=str(path)))
+    assert f.blocked_domains == {"xn--fa-hia.de"}               # IDNA2008, not IDNA2003's fass.de
+    assert f.reason("https://faß.de/") == "blocked_domain"
+    assert f.reason("https://FASS.de/") is None                  # a different domain under IDNA2008
+    assert f.reason("https://xn--fa-hia.de/seite") == "blocked_domain"
+    assert url_filter.idna_host("faß.de") == "xn--fa-hia.de"
+    assert url_filter.idna_host("例え。jp") == "xn--r8jz45g.jp"   # ideographic full stop
+    assert url_filter.idna_host("i❤.ws") == "xn--i-7iq.ws"       # IDNA2008 refuses, browsers open it
+    assert f.reason("https://i❤.ws/") is None
+
+
+def test_subword_scope(tmp_path):
+    kept_by_host = ("https://example.com/watch/hotxxxgirls", "https://example.com/pornography-law")
+    host = UrlFilter(UrlFilterConfig(blocklist=()))
+    whole = UrlFilter(UrlFilterConfig(blocklist=(), subword_scope="url"))
+    for url in kept_by_host:
+        assert host.reason(url) is None and whole.reason(url) == "banned_subword", url
+    for url in ("https://www.essex.ac.uk/analysis", "https://therapist.com/"):
+        assert whole.reason(url) is None, url
+    with pytest.raises(ValueError, match="subword_scope"):
+        UrlFilterConfig(subword_scope="path")
+
+
+def test_job_options_build_the_filter_config(tmp_path):
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from gristmill.pipelines.options import GristmillOptions, job_config
+    from tests.conftest import shared_data
+
+    warc = shared_data("warc", "cc-main-2020-34-slice.warc.gz")
+    root = _ut1_tree(tmp_path / "blacklists")
+    extra = tmp_path / "extra.txt"
+    extra.write_text("extra.example\n")
+    words = tmp_path / "words.txt"
+    words.write_text("forbidden\n")
+
+    def cfg(*argv):
+        opts = PipelineOptions([f"--input={warc}", f"--output={tmp_path / 'out'}", *argv])
+        return job_config(opts.view_as(GristmillOptions))
+
+    c = cfg(f"--url-blocklist={root},{extra}", "--url-blocklist", str(SHIPPED_BLOCKLIST),
+            "--url-blocklist-categories=adult,gambling", f"--url-banned-words={words}",
+            "--url-soft-banned-threshold=3", "--url-subword-scope=url")
+    assert c.url_filter == UrlFilterConfig(
+        blocklist=(str(root), str(extra), str(SHIPPED_BLOCKLIST)), blocklist_categories=("adult", "gambling"),
+        banned_words=(str(words),), soft_banned_threshold=3, subword_scope="url")
+    flt = UrlFilter(c.url_filter)
+    for url in ("https://bets.example/", "https://extra.example/", "https://megacasino-bonus.com/"):
+        assert flt.reason(url) == "blocked_domain", url
+    assert flt.reason("https://example.org/forbidden") == "banned_word"
+    rec = c.recorded()
+    assert rec["url_blocklist"] == f"{root},{extra},{SHIPPED_BLOCKLIST}" and rec["url_subword_scope"] == "url"
+    default = cfg()
+    assert default.url_filter == UrlFilterConfig() and default.recorded()["url_blocklist"] == "shipped"
+    assert cfg("--url-blocklist=none").url_filter.blocklist == ()

@@ -48,6 +48,7 @@ import functools
 from typing import Any, Iterable, Mapping, Optional
 
 from gristmill.transforms.stage import DocStage
+from gristmill.transforms.suffixes import offline_tld_extract
 
 STAGE = "pii"
 
@@ -79,19 +80,6 @@ class PiiFinding:
     start: int
     end: int
     score: float
-
-
-@functools.lru_cache(maxsize=1)
-def offline_tld_extract():
-    """A tldextract extractor that never touches the network nor writes a cache.
-
-    ``suffix_list_urls=()``: no download is attempted; ``cache_dir=None``: the disk cache
-    is disabled (no ``~/.cache/python-tldextract``); the bundled snapshot is parsed
-    (``fallback_to_snapshot=True``, the default, named here on purpose).
-    """
-    import tldextract
-
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
 @functools.lru_cache(maxsize=1)
