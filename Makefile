@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): setup.py constraints.txt
 	@echo "== setting up $(VENV) (pinned: setup.py + constraints.txt)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[train,dev,gcp,aws]'
 	touch $(STAMP)
 
 demo: $(STAMP)

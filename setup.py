@@ -50,8 +50,10 @@ setup(
             "optax==0.2.8",
             "orbax-checkpoint==0.12.8",
         ],
-        "dev": ["pytest==9.2.0"],
+        # the test servers of the gs:// and s3:// APIs (tests/test_cloud_io.py)
+        "dev": ["pytest==9.2.0", "gcp-storage-emulator==2026.7.19", "moto[server]==5.2.5"],
         "gcp": [BEAM.replace("apache-beam", "apache-beam[gcp]")],
+        "aws": [BEAM.replace("apache-beam", "apache-beam[aws]")],  # s3:// inputs and outputs
     },
     entry_points={"console_scripts": ["gristmill=gristmill.cli:main"]},
 )

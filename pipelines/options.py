@@ -158,6 +158,7 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
     """Check every option (cheap checks first) and expand the inputs; UsageError if wrong.
 
     `local_workers`: the worker processes of a local runner (sizes the input ranges)."""
+    FileSystems.set_options(o)  # s3:// endpoint and keys, before any input is listed
     _need(bool(o.input) and bool(o.output), "--input and --output are required")
     _need(0 <= o.lang_min_score <= 1, f"--lang-min-score {o.lang_min_score}: must be within [0, 1]")
     _need(o.vocab_size >= MIN_VOCAB or bool(o.tokenizer_model),

@@ -87,11 +87,15 @@ def run(inputs, out, check=None, argv=(), **extra):
         outputs = build(p, cfg)
         if check:
             check(outputs)
-    with open(out / "stats.json") as f:
-        stats = json.load(f)
-    with open(out / "manifest.json") as f:
-        manifest = json.load(f)
-    return stats, manifest
+    return _json(f"{out}/stats.json"), _json(f"{out}/manifest.json")
+
+
+def _json(path):
+    """A JSON file of the run directory, local or gs:// / s3://."""
+    from apache_beam.io.filesystems import FileSystems
+
+    with FileSystems.open(path, compression_type="uncompressed") as f:
+        return json.load(f)
 
 
 def rejected_lines(out):
