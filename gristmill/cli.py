@@ -15,6 +15,8 @@ commands:
   sample        generate text from a checkpoint with a temperature
   next-token    the probability table of the next token for a prompt
   show          one document of a run: its WARC record, metadata and text (or why dropped)
+  eval dedup    near-duplicate precision/recall/F1 on a labelled set, beside datasketch
+  eval dedup-set  build such a set from real articles with near-duplicate variants
 
 `gristmill COMMAND --help` shows each command's options."""
 
@@ -52,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
         from gristmill.pipelines.show import main as show
         return show(rest)
+    if command == "eval":
+        import logging  # Beam warns at import time about optional GCP client libraries
+        logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
+        what = rest[0] if rest else ""
+        if what in ("dedup", "dedup-set"):
+            from gristmill.pipelines.eval_dedup import main as eval_dedup
+            return eval_dedup(rest[1:], prog=f"gristmill eval {what}")
+        print(f"gristmill eval: say what to evaluate: dedup or dedup-set (got {what!r})", file=sys.stderr)
+        return 2
     if command == "train":
         from gristmill.model.train import main as train
         return train(rest) or 0
