@@ -41,7 +41,7 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
         ("LangId", langid.LangId(langid.LangIdConfig(cfg.languages, cfg.lang_min_score, cfg.langid_model))),
         ("Quality", quality.Quality()),
         ("UrlDedup", url_dedup.UrlDedup()),
-        ("MinHashDedup", dedup.MinHashDedup()),
+        ("MinHashDedup", dedup.MinHashDedup(cfg.dedup)),
         ("PiiScrub", pii.PiiScrub()),
     ]:
         outputs[label] = docs | label >> stage

@@ -12,7 +12,7 @@ import tarfile
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from gristmill.transforms import extract, httpfs, langid, read_warc, url_filter
+from gristmill.transforms import dedup, extract, httpfs, langid, read_warc, url_filter
 from gristmill.usage import UsageError
 
 MIN_VOCAB = 512  # 256 byte-fallback pieces, 4 special ids, and room for the text's characters
@@ -54,6 +54,17 @@ class GristmillOptions(PipelineOptions):
           help="a URL with this many different soft-banned words is dropped")
         a("--url-subword-scope", default="host", choices=url_filter.SUBWORD_SCOPES,
           help="where banned subwords are searched: the host, or the whole URL (datatrove)")
+        a("--dedup-bands", type=int, default=dedup.DedupConfig.bands, help="MinHash LSH bands (FineWeb: 14)")
+        a("--dedup-rows", type=int, default=dedup.DedupConfig.rows, help="rows per band (FineWeb: 8)")
+        a("--dedup-threshold", type=float, default=0.0,
+          help="derive bands and rows from this Jaccard threshold instead (datasketch's optimum, 112 permutations)")
+        a("--dedup-verify", type=float, default=0.0,
+          help="keep a candidate pair only if its estimated Jaccard reaches this (0 = off)")
+        a("--dedup-ngram", type=int, default=dedup.DedupConfig.ngram, help="word n-grams (5)")
+        a("--dedup-char-ngram", type=int, default=dedup.DedupConfig.char_ngram,
+          help="character n-grams for text written without spaces (5)")
+        a("--dedup-max-rounds", type=int, default=dedup.DedupConfig.max_rounds,
+          help="large-star rounds of the connected components; a run not converged by then fails")
         a("--max-record-bytes", type=int, default=read_warc.ReadConfig.max_record_bytes,
           help="larger records are rejected unread")
         a("--range-bytes", type=int, default=0,
@@ -88,6 +99,7 @@ class JobConfig:
     lang_min_score: float
     langid_model: str
     url_filter: url_filter.UrlFilterConfig
+    dedup: dedup.DedupConfig
     vocab_size: int
     tokenizer_model: str
     tokenizer_sample_docs: int
@@ -100,6 +112,7 @@ class JobConfig:
         """The settings that decide the output (manifest, shard headers, config digest)."""
         return {"languages": ",".join(self.languages) or "all", "lang_min_score": self.lang_min_score,
                 "langid_model": self.langid_model, **_url_recorded(self.url_filter),
+                **{f"dedup_{k}": v for k, v in dataclasses.asdict(self.dedup).items() if k != "batch"},
                 "max_record_bytes": self.read.max_record_bytes, "extract_timeout": self.extract_timeout,
                 "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
                 "tokenizer_sample_docs": self.tokenizer_sample_docs,
@@ -180,6 +193,14 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
     _need(o.tokenizer_sample_mb > 0, "--tokenizer-sample-mb must be > 0")
     _need(o.url_soft_banned_threshold >= 1, f"--url-soft-banned-threshold {o.url_soft_banned_threshold}: must be >= 1")
     url_cfg = _url_filter_config(o)
+    try:
+        kw = dict(verify=o.dedup_verify, ngram=o.dedup_ngram, char_ngram=o.dedup_char_ngram,
+                  max_rounds=o.dedup_max_rounds)
+        _need(0 <= o.dedup_threshold < 1, f"--dedup-threshold {o.dedup_threshold}: must be within [0, 1)")
+        dedup_cfg = (dedup.DedupConfig.for_threshold(o.dedup_threshold, **kw) if o.dedup_threshold
+                     else dedup.DedupConfig(bands=o.dedup_bands, rows=o.dedup_rows, **kw))
+    except ValueError as e:
+        raise UsageError(f"--dedup: {e}") from None
     _file(o.langid_model, "--langid-model")
     if _file(o.tokenizer_model, "--tokenizer-model"):
         from gristmill.transforms.tokenizer import load_processor
@@ -211,7 +232,7 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         read=read_warc.ReadConfig(max_record_bytes=o.max_record_bytes, range_bytes=o.range_bytes or
                                   read_warc.auto_range_bytes(read_warc.known_bytes(inputs.values()), local_workers)),
         extract_timeout=o.extract_timeout, languages=languages, lang_min_score=o.lang_min_score,
-        langid_model=o.langid_model, url_filter=url_cfg, vocab_size=o.vocab_size,
+        langid_model=o.langid_model, url_filter=url_cfg, dedup=dedup_cfg, vocab_size=o.vocab_size,
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,
         tokenizer_sample_mb=o.tokenizer_sample_mb,
         val_fraction=o.val_fraction, num_shards={"train": o.train_shards, "val": o.val_shards},

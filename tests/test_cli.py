@@ -69,6 +69,8 @@ def one_line_error(r, code=2):
     ("--url-blocklist", "/missing/list.txt", "no such file"),
     ("--url-soft-banned-threshold", "0", "--url-soft-banned-threshold 0: must be >= 1"),
     ("--url-banned-words", "/missing/words.txt", "no such file"),
+    ("--dedup-rows", "0", "--dedup: bands, rows and max_rounds must be >= 1"),
+    ("--dedup-verify", "1.5", "--dedup: verify 1.5: must be within [0, 1]"),
     ("--tokenizer-model", "/missing/t.model", "no such file"),
 ])
 def test_run_checks_arguments_before_any_work(sample, tmp_path, flag, value, message):
