@@ -392,10 +392,7 @@ def bucket_edges(members: Iterable, verify: float = 0.0) -> Iterator[tuple[bytes
 
 def large_star(u: bytes, neighbours: Iterable[bytes]) -> Iterator[tuple[bytes, bytes]]:
     """Connect every larger neighbour of u to the smallest node of u's neighbourhood."""
-    m = u
-    for v in neighbours:
-        if v < m:
-            m = v
+    m = min(u, min(neighbours, default=u))  # the first of two passes over the group
     for v in neighbours:
         if v > u:
             yield v, m
@@ -403,10 +400,7 @@ def large_star(u: bytes, neighbours: Iterable[bytes]) -> Iterator[tuple[bytes, b
 
 def small_star(u: bytes, neighbours: Iterable[bytes]) -> Iterator[tuple[bytes, bytes]]:
     """Connect u and its smaller neighbours to the smallest of them."""
-    m = u
-    for v in neighbours:
-        if v < m:
-            m = v
+    m = min(u, min(neighbours, default=u))
     if m != u:
         yield u, m
     for v in neighbours:
