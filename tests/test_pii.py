@@ -193,9 +193,80 @@ def _load_pii_eval():
 def test_quality_on_presidio_synthetic_set(scrubber):
     path = shared_data("pii", "synth_dataset_v2.json")  # skips with a message when absent
     pii_eval = _load_pii_eval()
-    report = pii_eval.evaluate(path, limit=200, scrubber=scrubber)
-    overall, ref = report["overall"], report["reference"]
-    assert report["n_sentences"] == 200 and overall["n_gold"] > 20
-    assert set(report["per_type"]) == set(DEFAULT_ENTITIES)
-    assert abs(overall["precision"] - ref["precision"]) <= 0.1, report
-    assert abs(overall["recall"] - ref["recall"]) <= 0.1, report
+    report = pii_eval.evaluate(path, scrubber=scrubber)
+    overall = report["overall"]
+    assert report["n_sentences"] == 1500 and set(report["per_type"]) == set(DEFAULT_ENTITIES)
+    # presidio's own pattern recognizers: precision 0.970, recall 0.784 (exact span)
+    assert overall["precision"] >= 0.97 and overall["recall"] >= 0.784, overall
+    assert report["per_type"]["PHONE_NUMBER"]["precision"] >= 0.97
+
+
+def _articles():
+    import json
+    return json.loads(shared_data("extraction", "ground-truth.json").read_text(encoding="utf-8"))
+
+
+def test_phone_precision_on_real_articles(scrubber):
+    """Every phone finding on the 181 real article bodies is in the labelled fixture
+    (doc id, span, true/false; no text copied), and at least 90% of them are phones."""
+    import json
+    labels = json.loads((REPO / "tests" / "data" / "pii_phone_labels.json").read_text())["findings"]
+    truth = {(x["doc"], x["start"], x["end"]): x["phone"] for x in labels}
+    data = _articles()
+
+    def phones(s):
+        return [(k, f.start, f.end) for k in sorted(data) for f in s.find(data[k]["articleBody"])
+                if f.entity_type == "PHONE_NUMBER"]
+
+    ours = phones(scrubber)
+    unlabelled = [f for f in ours if f not in truth]
+    assert not unlabelled, f"label these findings in tests/data/pii_phone_labels.json: {unlabelled}"
+    assert sum(truth[f] for f in ours) / len(ours) >= 0.9
+    assert sum(truth[f] for f in ours) == sum(truth.values())  # no real phone lost
+    plain = phones(PiiScrubber(phone_rule=False))                 # presidio alone
+    assert len(plain) == len(truth) and sum(truth[f] for f in plain) / len(plain) < 0.3
+
+
+@pytest.mark.parametrize("text", [
+    "Posted 03.03.2011, 15:02 by the editor.", "Updated 13.10.2021 at noon.", "Seen on 2021-10-13 again.",
+    "J Clin Med. 1978;239:840-2 is cited.", "Revenue of 350–375 million is expected.",
+    "Standings: 1 Kyle Busch 5040 5 1 17 27", "Case FHC/ABJ/CS/03/095/2018 was filed.",
+    "Result 18 22 13 17 — 70 in the final.", "Energy 1694 kcal per day.", "From 2010 - 2015 it grew.",
+    "Opening hours 09:00-17:30 daily.", "Order 12345678 shipped on 12/05/2023.",
+])
+def test_dates_times_ranges_tables_citations_are_never_phones(scrubber, text):
+    assert "PHONE_NUMBER" not in scrubber.scrub(text)[1], text
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Tel. 030 1234 5678 (Zentrale)", "030 1234 5678"),
+    ("Inquiry 02-751-1500", "02-751-1500"),
+    ("Desk: +41 (0)96 471 07 95 Fax", "+41 (0)96 471 07 95"),
+    ("call 5551234567 now", "5551234567"),
+    ("Our number: (212) 555-0188.", "(212) 555-0188"),
+])
+def test_phones_in_context_or_phone_format_are_found(scrubber, text, value):
+    assert [text[f.start:f.end] for f in scrubber.find(text) if f.entity_type == "PHONE_NUMBER"] == [value]
+
+
+def _luhn_complete(prefix: str, length: int) -> str:
+    body = prefix + "7" * (length - len(prefix) - 1)
+    for d in "0123456789":
+        if pii.card_number_ok(body + d, "card"):
+            return body + d
+    raise AssertionError(prefix)
+
+
+@pytest.mark.parametrize("prefix, length, context, found", [
+    ("4", 19, "number", True), ("2223", 16, "number", True), ("2131", 15, "number", True),
+    ("6221", 16, "number", True), ("50", 12, "debit card", True), ("50", 12, "order", False),
+    ("99", 16, "card", False),
+])
+def test_card_numbers_presidio_misses(scrubber, prefix, length, context, found):
+    number = _luhn_complete(prefix, length) if prefix != "99" else "9" * 16
+    text = f"The {context} {number} was used."
+    assert (scrubber.scrub(text)[1].get("CREDIT_CARD") == 1) is found, text
+    bad = number[:-1] + str((int(number[-1]) + 1) % 10)  # Luhn broken
+    assert "CREDIT_CARD" not in scrubber.scrub(f"The {context} {bad} was used.")[1]
+
+

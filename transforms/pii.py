@@ -45,8 +45,10 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
+import re
 from typing import Any, Iterable, Mapping, Optional
 
+from gristmill.transforms.phone import plausible_phone
 from gristmill.transforms.stage import DocStage
 from gristmill.transforms.suffixes import offline_tld_extract
 
@@ -95,6 +97,72 @@ def _offline_email_recognizer_class():
     return OfflineEmailRecognizer
 
 
+# Card numbers presidio's CreditCardRecognizer misses (19-digit Visa, Mastercard's 2-series,
+# 15-digit JCB 2131/1800, 12-19 digit Maestro, UnionPay): IIN prefix + length + Luhn.
+# Numbers shorter than 15 digits also need a card word nearby (order and tracking numbers).
+_CARD_PREFIXES = (
+    (("4",), (13, 16, 19)), (tuple(str(i) for i in range(2221, 2721)) + ("51", "52", "53", "54", "55"), (16,)),
+    (("34", "37"), (15,)), (("300", "301", "302", "303", "304", "305", "36", "38", "39"), (14, 15, 16)),
+    (("6011", "644", "645", "646", "647", "648", "649", "65"), (16, 17, 18, 19)),
+    (tuple(str(i) for i in range(3528, 3590)), (16, 17, 18, 19)), (("2131", "1800"), (15,)),
+    (("50",) + tuple(str(i) for i in range(56, 70)), tuple(range(12, 20))), (("62",), (16, 17, 18, 19)),
+)
+CARD_WORDS = ("card", "credit", "debit", "visa", "mastercard", "maestro", "amex", "jcb", "diners", "discover",
+              "unionpay", "payment", "cc", "karte", "kreditkarte", "carte", "tarjeta", "cartão", "carta")
+
+
+def card_number_ok(digits: str, context: str = "") -> bool:
+    """IIN prefix and length of a known scheme, Luhn checksum, and for fewer than 15
+    digits a card word in `context`."""
+    if not any(digits.startswith(p) and len(digits) in lengths for prefixes, lengths in _CARD_PREFIXES
+               for p in prefixes):
+        return False
+    total = 0
+    for i, c in enumerate(reversed(digits)):
+        d = int(c) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    if total % 10:
+        return False
+    return len(digits) >= 15 or any(w in CARD_WORDS for w in re.findall(r"[^\W\d_]+", context.lower())[-5:])
+
+
+@functools.lru_cache(maxsize=1)
+def _card_recognizer_class():
+    from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+    class CardRecognizer(EntityRecognizer):
+        """Card numbers by scheme prefix, length and Luhn (see card_number_ok)."""
+        PATTERN = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])")
+
+        def __init__(self, supported_language: str = "en"):
+            super().__init__(supported_entities=["CREDIT_CARD"], supported_language=supported_language,
+                             name="CardRecognizer")
+
+        def load(self) -> None:
+            pass
+
+        def analyze(self, text, entities, nlp_artifacts=None):
+            out = []
+            for m in self.PATTERN.finditer(text):
+                digits = re.sub(r"\D", "", m.group(0))
+                if card_number_ok(digits, text[max(0, m.start() - 40):m.start()]):
+                    out.append(RecognizerResult("CREDIT_CARD", m.start(), m.end(), 1.0))
+            return out
+
+    return CardRecognizer
+
+
+def _plausible(results, text):
+    """Phone findings that look like phone numbers (transforms/phone.py), others as they are."""
+    for r in results:
+        if r.entity_type != "PHONE_NUMBER":
+            yield r
+            continue
+        span = plausible_phone(text, r.start, r.end)
+        if span:
+            yield PiiFinding(r.entity_type, span[0], span[1], float(r.score))
+
+
 def _pattern_recognizer(entity: str, language: str):
     if entity == "EMAIL_ADDRESS":
         cls = _offline_email_recognizer_class()
@@ -103,6 +171,11 @@ def _pattern_recognizer(entity: str, language: str):
 
         cls = getattr(predefined_recognizers, _PATTERN_RECOGNIZERS[entity])
     return cls(supported_language=language)
+
+
+def _recognizers(entity: str, language: str) -> list:
+    extra = [_card_recognizer_class()(supported_language=language)] if entity == "CREDIT_CARD" else []
+    return [_pattern_recognizer(entity, language)] + extra
 
 
 def resolve_overlaps(findings: Iterable[Any], entity_order: Iterable[str] = DEFAULT_ENTITIES) -> list[PiiFinding]:
@@ -158,6 +231,7 @@ class PiiScrubber:
         language: str = "en",
         score_threshold: Optional[float] = DEFAULT_SCORE_THRESHOLD,
         nlp_configuration: Optional[Mapping[str, Any]] = None,
+        phone_rule: bool = True,
     ):
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
@@ -171,6 +245,7 @@ class PiiScrubber:
         self.language = language
         self.score_threshold = score_threshold
         self.nlp_configuration = dict(nlp_configuration) if nlp_configuration is not None else None
+        self.phone_rule = phone_rule
 
         config = self.nlp_configuration or {
             "nlp_engine_name": "no_op",
@@ -182,7 +257,7 @@ class PiiScrubber:
             raise ValueError(f"language {language!r} is not one of the NLP engine's languages {languages}")
 
         pattern_entities = [e for e in entities if e in _PATTERN_RECOGNIZERS]
-        recognizers = [_pattern_recognizer(e, lang) for lang in languages for e in pattern_entities]
+        recognizers = [r for lang in languages for e in pattern_entities for r in _recognizers(e, lang)]
         registry = RecognizerRegistry(recognizers=recognizers, supported_languages=languages)
         available = set(pattern_entities)
         if not isinstance(nlp_engine, NoOpNlpEngine):
@@ -205,7 +280,8 @@ class PiiScrubber:
 
     def __reduce__(self):
         # Rebuilt from its arguments when unpickled (e.g. shipped inside a DoFn).
-        return (type(self), (self.entities, self.language, self.score_threshold, self.nlp_configuration))
+        return (type(self), (self.entities, self.language, self.score_threshold, self.nlp_configuration,
+                             self.phone_rule))
 
     def find(self, text: str, language: Optional[str] = None) -> list[PiiFinding]:
         """The non-overlapping findings that ``scrub`` replaces, sorted by start."""
@@ -217,6 +293,8 @@ class PiiScrubber:
             entities=list(self.entities),
             score_threshold=self.score_threshold,
         )
+        if self.phone_rule:
+            results = list(_plausible(results, text))
         return resolve_overlaps(results, self.entities)
 
     def scrub(self, text: str, language: Optional[str] = None) -> tuple[str, dict[str, int]]:
