@@ -17,6 +17,7 @@ commands:
   show          one document of a run: its WARC record, metadata and text (or why dropped)
   eval dedup    near-duplicate precision/recall/F1 on a labelled set, beside datasketch
   eval dedup-set  build such a set from real articles with near-duplicate variants
+  eval pii      PII precision/recall per type (exact span and overlap) on a presidio-research set
 
 `gristmill COMMAND --help` shows each command's options."""
 
@@ -61,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         if what in ("dedup", "dedup-set"):
             from gristmill.pipelines.eval_dedup import main as eval_dedup
             return eval_dedup(rest[1:], prog=f"gristmill eval {what}")
-        print(f"gristmill eval: say what to evaluate: dedup or dedup-set (got {what!r})", file=sys.stderr)
+        if what == "pii":
+            from gristmill.pipelines.eval_pii import main as eval_pii
+            return eval_pii(rest[1:])
+        print(f"gristmill eval: say what to evaluate: dedup, dedup-set or pii (got {what!r})", file=sys.stderr)
         return 2
     if command == "train":
         from gristmill.model.train import main as train

@@ -101,3 +101,31 @@ def test_run_where_nothing_survives_says_which_stage(tmp_path):
     stats = json.loads((out / "stats.json").read_text())
     assert stats["failure"] in line and not (out / "manifest.json").exists()
     assert list((out / "rejected").glob("part-*.jsonl.gz"))
+
+
+def test_eval_pii_prints_per_type_and_a_last_line(tmp_path):
+    from tests.conftest import shared_data
+    data = shared_data("pii", "synth_dataset_v2.json")
+    r = gristmill("eval", "pii", "--data", data, "--limit", "300")
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("300 texts") and any(ln.startswith("PHONE_NUMBER") for ln in lines)
+    last = dict(kv.split("=") for kv in lines[-1].split())
+    assert set(last) == {"precision", "recall", "overlap_precision", "overlap_recall"}
+    assert float(last["precision"]) >= 0.95
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"not": "a list"}')
+    assert "presidio-research layout" in one_line_error(gristmill("eval", "pii", "--data", bad, check=False))
+
+
+def test_eval_dedup_on_a_built_set(tmp_path):
+    from tests.conftest import shared_data
+    truth = shared_data("extraction", "ground-truth.json")
+    out = tmp_path / "set.jsonl"
+    assert "documents" in gristmill("eval", "dedup-set", "--source", truth, "--output", out).stdout
+    lines = gristmill("eval", "dedup", "--input", out).stdout.strip().splitlines()
+    last = dict(kv.split("=") for kv in lines[-1].split())
+    assert {"f1", "precision", "recall", "datasketch_f1"} <= set(last)
+    assert float(last["precision"]) >= 0.99 and float(last["f1"]) >= 0.9
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1}\n')
+    assert "needs the keys id, text, cluster" in one_line_error(gristmill("eval", "dedup", "--input", bad, check=False))
