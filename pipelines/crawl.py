@@ -42,7 +42,7 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
         ("Quality", quality.Quality()),
         ("UrlDedup", url_dedup.UrlDedup()),
         ("MinHashDedup", dedup.MinHashDedup(cfg.dedup)),
-        ("PiiScrub", pii.PiiScrub()),
+        ("PiiScrub", pii.PiiScrub(cfg.pii)),
     ]:
         outputs[label] = docs | label >> stage
         docs = outputs[label].kept

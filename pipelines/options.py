@@ -6,13 +6,14 @@ and `JobConfig`, the validated settings every stage is built from.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import tarfile
 
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from gristmill.transforms import dedup, extract, httpfs, langid, read_warc, url_filter
+from gristmill.transforms import dedup, extract, httpfs, langid, pii, read_warc, url_filter
 from gristmill.usage import UsageError
 
 MIN_VOCAB = 512  # 256 byte-fallback pieces, 4 special ids, and room for the text's characters
@@ -65,6 +66,17 @@ class GristmillOptions(PipelineOptions):
           help="character n-grams for text written without spaces (5)")
         a("--dedup-max-rounds", type=int, default=dedup.DedupConfig.max_rounds,
           help="large-star rounds of the connected components; a run not converged by then fails")
+        a("--pii-entities", default=",".join(pii.DEFAULT_ENTITIES),
+          help=f"comma-separated PII types to scrub, of {','.join(pii.PATTERN_ENTITIES)}")
+        a("--pii-operator", default="replace", choices=pii.OPERATORS,
+          help="replace: <TYPE>; mask: ****; hash: salted SHA-256 (needs --pii-salt); fake: a fixed value per type")
+        a("--pii-salt", default=os.environ.get("GRISTMILL_PII_SALT", ""),
+          help="salt of --pii-operator hash, at least 16 bytes (default: $GRISTMILL_PII_SALT); "
+               "the manifest records its sha256 only")
+        a("--pii-max-findings", type=int, default=0,
+          help="drop a document with more PII findings than this as too_much_pii (0 = never)")
+        a("--pii-score-threshold", type=float, default=pii.DEFAULT_SCORE_THRESHOLD,
+          help="minimum presidio score of a finding")
         a("--max-record-bytes", type=int, default=read_warc.ReadConfig.max_record_bytes,
           help="larger records are rejected unread")
         a("--range-bytes", type=int, default=0,
@@ -100,6 +112,7 @@ class JobConfig:
     langid_model: str
     url_filter: url_filter.UrlFilterConfig
     dedup: dedup.DedupConfig
+    pii: pii.PiiConfig
     vocab_size: int
     tokenizer_model: str
     tokenizer_sample_docs: int
@@ -113,6 +126,9 @@ class JobConfig:
         return {"languages": ",".join(self.languages) or "all", "lang_min_score": self.lang_min_score,
                 "langid_model": self.langid_model, **_url_recorded(self.url_filter),
                 **{f"dedup_{k}": v for k, v in dataclasses.asdict(self.dedup).items() if k != "batch"},
+                "pii_entities": ",".join(self.pii.entities), "pii_operator": self.pii.operator,
+                "pii_salt_sha256": hashlib.sha256(self.pii.salt.encode()).hexdigest() if self.pii.salt else "",
+                "pii_max_findings": self.pii.max_findings, "pii_score_threshold": self.pii.score_threshold,
                 "max_record_bytes": self.read.max_record_bytes, "extract_timeout": self.extract_timeout,
                 "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
                 "tokenizer_sample_docs": self.tokenizer_sample_docs,
@@ -201,6 +217,18 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
                      else dedup.DedupConfig(bands=o.dedup_bands, rows=o.dedup_rows, **kw))
     except ValueError as e:
         raise UsageError(f"--dedup: {e}") from None
+    entities = tuple(dict.fromkeys(e.strip() for e in o.pii_entities.split(",") if e.strip()))
+    unknown = [e for e in entities if e not in pii.PATTERN_ENTITIES]
+    _need(bool(entities) and not unknown, f"--pii-entities: unknown {','.join(unknown) or '(none given)'}; "
+          f"the pattern types are {','.join(pii.PATTERN_ENTITIES)}")
+    _need(o.pii_max_findings >= 0, f"--pii-max-findings {o.pii_max_findings}: must be >= 0")
+    try:
+        from presidio_anonymizer.entities import OperatorConfig
+        pii.operators(o.pii_operator, o.pii_salt or None, entities, OperatorConfig)
+    except ValueError as e:
+        raise UsageError(f"--pii-operator {o.pii_operator}: {e}") from None
+    pii_cfg = pii.PiiConfig(entities=entities, score_threshold=o.pii_score_threshold, operator=o.pii_operator,
+                            salt=o.pii_salt or None, max_findings=o.pii_max_findings)
     _file(o.langid_model, "--langid-model")
     if _file(o.tokenizer_model, "--tokenizer-model"):
         from gristmill.transforms.tokenizer import load_processor
@@ -232,7 +260,7 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         read=read_warc.ReadConfig(max_record_bytes=o.max_record_bytes, range_bytes=o.range_bytes or
                                   read_warc.auto_range_bytes(read_warc.known_bytes(inputs.values()), local_workers)),
         extract_timeout=o.extract_timeout, languages=languages, lang_min_score=o.lang_min_score,
-        langid_model=o.langid_model, url_filter=url_cfg, dedup=dedup_cfg, vocab_size=o.vocab_size,
+        langid_model=o.langid_model, url_filter=url_cfg, dedup=dedup_cfg, pii=pii_cfg, vocab_size=o.vocab_size,
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,
         tokenizer_sample_mb=o.tokenizer_sample_mb,
         val_fraction=o.val_fraction, num_shards={"train": o.train_shards, "val": o.val_shards},

@@ -70,6 +70,8 @@ def one_line_error(r, code=2):
     ("--url-soft-banned-threshold", "0", "--url-soft-banned-threshold 0: must be >= 1"),
     ("--url-banned-words", "/missing/words.txt", "no such file"),
     ("--dedup-rows", "0", "--dedup: bands, rows and max_rounds must be >= 1"),
+    ("--pii-operator", "hash", "needs a salt of at least 16 bytes"),
+    ("--pii-entities", "PERSON", "--pii-entities: unknown PERSON"),
     ("--dedup-verify", "1.5", "--dedup: verify 1.5: must be within [0, 1]"),
     ("--tokenizer-model", "/missing/t.model", "no such file"),
 ])

@@ -270,3 +270,29 @@ def test_card_numbers_presidio_misses(scrubber, prefix, length, context, found):
     assert "CREDIT_CARD" not in scrubber.scrub(f"The {context} {bad} was used.")[1]
 
 
+
+
+def test_operators_replace_mask_hash_fake():
+    text = "Mail jane.doe@example.com or call (415) 555-0132."
+    assert PiiScrubber().scrub(text)[0] == "Mail <EMAIL_ADDRESS> or call <PHONE_NUMBER>."
+    assert PiiScrubber(operator="mask").scrub(text)[0] == "Mail " + "*" * 20 + " or call " + "*" * 14 + "."
+    salt = "a-salt-of-16-bytes!"
+    hashed, counts = PiiScrubber(operator="hash", salt=salt).scrub(text)
+    assert counts == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1} and "jane" not in hashed and "555" not in hashed
+    assert PiiScrubber(operator="hash", salt=salt).scrub(text)[0] == hashed        # same salt, same text
+    assert PiiScrubber(operator="hash", salt=salt + "x").scrub(text)[0] != hashed  # another salt
+    assert PiiScrubber(operator="fake").scrub(text)[0] == "Mail user@example.com or call +1 202 555 0100."
+    with pytest.raises(ValueError, match="salt of at least 16 bytes"):
+        PiiScrubber(operator="hash")
+    with pytest.raises(ValueError, match="must be one of"):
+        PiiScrubber(operator="shred")
+
+
+def test_documents_with_too_many_findings_can_be_dropped():
+    from gristmill.transforms.document import Document
+    text = "Write to a@example.com, b@example.com and c@example.com."
+    doc = lambda: Document(id=b"x" * 16, url="u", input=0, offset=0, text=text)
+    scrubber = PiiScrubber()
+    kept = pii.pii_scrub(doc(), scrubber, pii.PiiConfig(max_findings=3))
+    assert kept.pii == {"EMAIL_ADDRESS": 3} and "<EMAIL_ADDRESS>" in kept.text
+    assert pii.pii_scrub(doc(), scrubber, pii.PiiConfig(max_findings=2)) == ("too_much_pii", "3 findings (EMAIL_ADDRESS 3)")

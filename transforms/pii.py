@@ -75,6 +75,34 @@ _PATTERN_RECOGNIZERS = {
 PATTERN_ENTITIES = tuple(_PATTERN_RECOGNIZERS)
 
 
+OPERATORS = ("replace", "mask", "hash", "fake")
+# "fake": one fixed value per type, from ranges reserved for documentation and tests
+FAKE_VALUES = {
+    "EMAIL_ADDRESS": "user@example.com", "PHONE_NUMBER": "+1 202 555 0100", "CREDIT_CARD": "4000 0000 0000 0002",
+    "IBAN_CODE": "GB00 TEST 0000 0000 0000 00", "IP_ADDRESS": "192.0.2.1", "US_SSN": "000-00-0000",
+    "PERSON": "Alex Doe", "LOCATION": "Springfield",
+}
+
+
+def operators(operator: str, salt: Optional[str], entities: Iterable[str], operator_config) -> dict:
+    """presidio-anonymizer operators: replace (``<TYPE>``), mask (``*`` for every
+    character), hash (salted SHA-256: the same value gives the same hash in every run
+    with the same salt), fake (FAKE_VALUES)."""
+    if operator == "replace":
+        return {"DEFAULT": operator_config("replace")}
+    if operator == "mask":
+        return {"DEFAULT": operator_config("mask", {"masking_char": "*", "chars_to_mask": 1 << 20, "from_end": False})}
+    if operator == "hash":
+        if not salt or len(salt.encode()) < 16:
+            raise ValueError("the hash operator needs a salt of at least 16 bytes (a random one would make "
+                             "runs differ)")
+        return {"DEFAULT": operator_config("hash", {"hash_type": "sha256", "salt": salt})}
+    if operator == "fake":
+        return {"DEFAULT": operator_config("replace"),
+                **{e: operator_config("replace", {"new_value": FAKE_VALUES[e]}) for e in entities if e in FAKE_VALUES}}
+    raise ValueError(f"operator {operator!r}: must be one of {', '.join(OPERATORS)}")
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class PiiFinding:
     """One span that ``scrub`` replaces: text[start:end] -> ``<entity_type>``."""
@@ -232,6 +260,8 @@ class PiiScrubber:
         score_threshold: Optional[float] = DEFAULT_SCORE_THRESHOLD,
         nlp_configuration: Optional[Mapping[str, Any]] = None,
         phone_rule: bool = True,
+        operator: str = "replace",
+        salt: Optional[str] = None,
     ):
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
         from presidio_analyzer.nlp_engine import NlpEngineProvider, NoOpNlpEngine
@@ -246,6 +276,7 @@ class PiiScrubber:
         self.score_threshold = score_threshold
         self.nlp_configuration = dict(nlp_configuration) if nlp_configuration is not None else None
         self.phone_rule = phone_rule
+        self.operator, self.salt = operator, salt
 
         config = self.nlp_configuration or {
             "nlp_engine_name": "no_op",
@@ -274,14 +305,14 @@ class PiiScrubber:
 
         self._analyzer = AnalyzerEngine(registry=registry, nlp_engine=nlp_engine, supported_languages=languages)
         self._anonymizer = AnonymizerEngine()
-        self._operators = {"DEFAULT": OperatorConfig("replace")}  # replace -> "<ENTITY_TYPE>"
+        self._operators = operators(operator, salt, entities, OperatorConfig)
         if "EMAIL_ADDRESS" in entities:
             offline_tld_extract()("warm.example.com")  # parse the suffix list now, not on the first e-mail
 
     def __reduce__(self):
         # Rebuilt from its arguments when unpickled (e.g. shipped inside a DoFn).
         return (type(self), (self.entities, self.language, self.score_threshold, self.nlp_configuration,
-                             self.phone_rule))
+                             self.phone_rule, self.operator, self.salt))
 
     def find(self, text: str, language: Optional[str] = None) -> list[PiiFinding]:
         """The non-overlapping findings that ``scrub`` replaces, sorted by start."""
@@ -322,16 +353,26 @@ class PiiScrubber:
 class PiiConfig:
     entities: tuple = DEFAULT_ENTITIES
     score_threshold: float = DEFAULT_SCORE_THRESHOLD
+    operator: str = "replace"
+    salt: Optional[str] = None
+    max_findings: int = 0            # > 0: a document with more findings is dropped (Dolma-style)
+    phone_rule: bool = True
 
 
 def pii_scrub(doc, scrubber: PiiScrubber, config: PiiConfig = PiiConfig()):
-    """The stage function: replace the findings in doc.text, count them per type."""
-    doc.text, doc.pii = scrubber.scrub(doc.text)
+    """The stage function: replace the findings in doc.text, count them per type; or
+    drop a document with more than ``max_findings`` findings."""
+    text, counts = scrubber.scrub(doc.text)
+    found = sum(counts.values())
+    if config.max_findings and found > config.max_findings:
+        return "too_much_pii", f"{found} findings ({', '.join(f'{k} {v}' for k, v in counts.items())})"
+    doc.text, doc.pii = text, counts
     return doc
 
 
 def _load(config: PiiConfig) -> PiiScrubber:
-    return PiiScrubber(config.entities, score_threshold=config.score_threshold)
+    return PiiScrubber(config.entities, score_threshold=config.score_threshold, phone_rule=config.phone_rule,
+                       operator=config.operator, salt=config.salt)
 
 
 class PiiScrub(DocStage):
