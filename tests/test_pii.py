@@ -296,3 +296,36 @@ def test_documents_with_too_many_findings_can_be_dropped():
     kept = pii.pii_scrub(doc(), scrubber, pii.PiiConfig(max_findings=3))
     assert kept.pii == {"EMAIL_ADDRESS": 3} and "<EMAIL_ADDRESS>" in kept.text
     assert pii.pii_scrub(doc(), scrubber, pii.PiiConfig(max_findings=2)) == ("too_much_pii", "3 findings (EMAIL_ADDRESS 3)")
+
+
+def _sample_texts(tmp_path):
+    from gristmill.sampledata import write_sample
+    from gristmill.transforms.document import Document
+    from gristmill.transforms.extract import extract
+    from gristmill.transforms.read_warc import read_range
+    path = tmp_path / "sample.warc.gz"
+    write_sample(str(path), pages=150, seed=3)
+    size = path.stat().st_size
+    return [d.text for d in read_range(str(path), 0, 0, size, size)
+            if isinstance(d, Document) and isinstance(extract(d), Document)]
+
+
+def test_fast_path_finds_exactly_what_presidio_finds_on_whole_texts(scrubber, tmp_path):
+    import json
+    synth = [d["full_text"] for d in json.loads(shared_data("pii", "synth_dataset_v2.json").read_text())]
+    articles = [v["articleBody"] for v in _articles().values()]
+    sample = _sample_texts(tmp_path)
+    assert len(synth) == 1500 and len(sample) > 50
+    found = 0
+    for text in synth + articles + sample:
+        fast = scrubber.find(text)
+        assert fast == scrubber.find(text, fast=False), text[:80]
+        found += len(fast)
+    assert found > 300
+
+
+def test_phone_windows():
+    text = "Call 030 1234 5678 today. In 2019 we had 12 staff. Fax: +49 (0)40 890 85-433 ext 12"
+    windows = pii.phone_windows(text)
+    assert [text[a:b] for a, b in windows] == ["Call 030 1234 5678 today. In 2019", "12 staff. Fax: +49 (0)40 890 85-433 ext 12"]
+    assert pii.phone_windows("Founded in 1998 by the 42 members of the club.") == []
