@@ -193,27 +193,30 @@ _NEEDS = {
 }
 # Phone numbers (libphonenumber's matcher, the costly part: about 0.4 ms per digit run)
 # are looked for only in windows around runs of digits and phone punctuation holding 7
-# digits or more, which every phone the phone rule keeps has (transforms/phone.py); a
-# window is cut at spaces, two or three words past its run on each side.
+# digits or more, which every phone the phone rule keeps has (transforms/phone.py).
 _PHONE_RUN = re.compile(r"[+(]?\d(?:[\d().+\- \t]*\d)?\)?")
 
 
 def phone_windows(text: str) -> list[tuple[int, int]]:
-    runs = []
-    for m in _PHONE_RUN.finditer(text):
-        if runs and m.start() - runs[-1][1] <= 8:
-            runs[-1] = (runs[-1][0], m.end(), runs[-1][2] + m.group(0))
-        else:
-            runs.append((m.start(), m.end(), m.group(0)))
+    """(start, end) of the windows phone numbers are looked for in: each run of digits and
+    phone punctuation with 7 to 15 digits (or more with separators: a run of more than 15
+    bare digits holds no phone the rule keeps), from the start of its first word to two
+    words past its end (an extension: "ext. 12", "x769"), cut at spaces."""
     windows: list[tuple[int, int]] = []
-    for a, b, span in runs:
-        if sum(c.isdigit() for c in span) < 7:
+    for m in _PHONE_RUN.finditer(text):
+        run = m.group(0)
+        digits = sum(c.isdigit() for c in run)
+        if digits < 7 or (digits > 15 and digits == len(run)):  # too few; or a bare card-length number
             continue
-        for _ in range(3):  # to the end of the run's word, then more words
-            a = text.rfind(" ", 0, max(a - 1, 0)) + 1 if a > 0 else 0
-            nxt = text.find(" ", b + 1)
-            b = len(text) if nxt < 0 else nxt
-        a = max(text.rfind("\n", 0, a) + 1, 0) if "\n" in text[a:b] else a
+        a, b = m.start(), m.end()
+        while a > 0 and not text[a - 1].isspace():
+            a -= 1
+        for _ in range(3):  # to the end of the run's word, then two more words
+            while b < len(text) and not text[b].isspace():
+                b += 1
+            if _ < 2:
+                while b < len(text) and text[b] in " \t":
+                    b += 1
         if windows and a <= windows[-1][1]:
             windows[-1] = (windows[-1][0], max(b, windows[-1][1]))
         else:
