@@ -131,3 +131,21 @@ def test_eval_dedup_on_a_built_set(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": 1}\n')
     assert "needs the keys id, text, cluster" in one_line_error(gristmill("eval", "dedup", "--input", bad, check=False))
+
+
+def test_audit_pii_finds_what_a_run_left_and_nothing_after_a_full_scrub(tmp_path):
+    from gristmill.sampledata import write_sample
+    warc = tmp_path / "pii.warc.gz"
+    write_sample(str(warc), pages=200, seed=2)  # the sample crawl's pages carry e-mails and phones
+    run = tmp_path / "run"
+    gristmill("run", "--input", warc, "--output", run, "--languages", "en,de,fr,es,it", "--vocab-size", 2000,
+              "--pii-entities", "PHONE_NUMBER")  # e-mail addresses are left in the text
+    ok = gristmill("audit-pii", run)
+    assert ok.stdout.strip().splitlines()[-1].startswith("findings=0 ")
+    leak = gristmill("audit-pii", run, "--entities", "EMAIL_ADDRESS", check=False)
+    assert leak.returncode == 1
+    last = dict(kv.split("=") for kv in leak.stdout.strip().splitlines()[-1].split())
+    assert int(last["EMAIL_ADDRESS"]) > 0 and int(last["findings"]) == int(last["EMAIL_ADDRESS"])
+    audit = json.loads((run / "pii_audit.json").read_text())
+    assert audit["examples"] and audit["examples"][0]["type"] == "EMAIL_ADDRESS"
+    assert "not a finished run directory" in one_line_error(gristmill("audit-pii", tmp_path / "none", check=False))
