@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import tarfile
 
@@ -68,6 +69,8 @@ class GristmillOptions(PipelineOptions):
           help="large-star rounds of the connected components; a run not converged by then fails")
         a("--pii-entities", default=",".join(pii.DEFAULT_ENTITIES),
           help=f"comma-separated PII types to scrub, of {','.join(pii.PATTERN_ENTITIES)}")
+        a("--pii-ner-model", default="",
+          help="an installed spaCy model (en_core_web_lg) for PERSON and LOCATION; off by default (offline)")
         a("--pii-operator", default="replace", choices=pii.OPERATORS,
           help="replace: <TYPE>; mask: ****; hash: salted SHA-256 (needs --pii-salt); fake: a fixed value per type")
         a("--pii-salt", default=os.environ.get("GRISTMILL_PII_SALT", ""),
@@ -129,6 +132,7 @@ class JobConfig:
                 "pii_entities": ",".join(self.pii.entities), "pii_operator": self.pii.operator,
                 "pii_salt_sha256": hashlib.sha256(self.pii.salt.encode()).hexdigest() if self.pii.salt else "",
                 "pii_max_findings": self.pii.max_findings, "pii_score_threshold": self.pii.score_threshold,
+                "pii_nlp_configuration": self.pii.nlp_configuration,
                 "max_record_bytes": self.read.max_record_bytes, "extract_timeout": self.extract_timeout,
                 "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
                 "tokenizer_sample_docs": self.tokenizer_sample_docs,
@@ -218,7 +222,15 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
     except ValueError as e:
         raise UsageError(f"--dedup: {e}") from None
     entities = tuple(dict.fromkeys(e.strip() for e in o.pii_entities.split(",") if e.strip()))
-    unknown = [e for e in entities if e not in pii.PATTERN_ENTITIES]
+    ner = None
+    if o.pii_ner_model:
+        ner = pii.ner_configuration(o.pii_ner_model)
+        try:
+            pii.check_ner_models(ner)
+        except ValueError as e:
+            raise UsageError(f"--pii-ner-model: {e}") from None
+        entities = tuple(dict.fromkeys(entities + ("PERSON", "LOCATION")))
+    unknown = [e for e in entities if e not in pii.PATTERN_ENTITIES and not (ner and e in ("PERSON", "LOCATION"))]
     _need(bool(entities) and not unknown, f"--pii-entities: unknown {','.join(unknown) or '(none given)'}; "
           f"the pattern types are {','.join(pii.PATTERN_ENTITIES)}")
     _need(o.pii_max_findings >= 0, f"--pii-max-findings {o.pii_max_findings}: must be >= 0")
@@ -228,7 +240,8 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
     except ValueError as e:
         raise UsageError(f"--pii-operator {o.pii_operator}: {e}") from None
     pii_cfg = pii.PiiConfig(entities=entities, score_threshold=o.pii_score_threshold, operator=o.pii_operator,
-                            salt=o.pii_salt or None, max_findings=o.pii_max_findings)
+                            salt=o.pii_salt or None, max_findings=o.pii_max_findings,
+                            nlp_configuration=json.dumps(ner) if ner else "")
     _file(o.langid_model, "--langid-model")
     if _file(o.tokenizer_model, "--tokenizer-model"):
         from gristmill.transforms.tokenizer import load_processor

@@ -72,6 +72,7 @@ def one_line_error(r, code=2):
     ("--dedup-rows", "0", "--dedup: bands, rows and max_rounds must be >= 1"),
     ("--pii-operator", "hash", "needs a salt of at least 16 bytes"),
     ("--pii-entities", "PERSON", "--pii-entities: unknown PERSON"),
+    ("--pii-ner-model", "en_core_web_lg", "spaCy model 'en_core_web_lg' is not installed"),
     ("--dedup-verify", "1.5", "--dedup: verify 1.5: must be within [0, 1]"),
     ("--tokenizer-model", "/missing/t.model", "no such file"),
 ])

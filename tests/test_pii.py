@@ -330,3 +330,11 @@ def test_phone_windows():
     assert [text[a:b] for a, b in windows] == ["030 1234 5678 today. In", "+49 (0)40 890 85-433 ext 12"]
     assert pii.phone_windows("Founded in 1998 by the 42 members of the club.") == []
     assert pii.phone_windows("Card 4081080225434352 was used.") == []  # 16 bare digits
+
+
+def test_missing_spacy_model_is_named_not_downloaded(monkeypatch):
+    def no_network(*a, **k):
+        raise AssertionError("a download was attempted")
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    with pytest.raises(ValueError, match="spaCy model 'en_core_web_sm' is not installed"):
+        PiiScrubber(entities=("PERSON",), nlp_configuration=pii.ner_configuration("en_core_web_sm"))

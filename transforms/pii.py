@@ -224,6 +224,26 @@ def phone_windows(text: str) -> list[tuple[int, int]]:
     return windows
 
 
+def ner_configuration(model: str, language: str = "en") -> dict:
+    """presidio's NlpEngineProvider configuration for one installed spaCy model."""
+    return {"nlp_engine_name": "spacy", "models": [{"lang_code": language, "model_name": model}]}
+
+
+def check_ner_models(config: Mapping[str, Any]) -> None:
+    """A spaCy model presidio would download on first use (spacy.cli.download, from
+    GitHub) must be installed already: say which one is missing instead."""
+    import importlib.util
+
+    if config.get("nlp_engine_name") != "spacy":
+        return
+    for m in config.get("models", []):
+        name = m.get("model_name", "")
+        if not name or importlib.util.find_spec(name.replace("-", "_")) is None:
+            raise ValueError(f"spaCy model {name!r} is not installed (spaCy models are not on PyPI: "
+                             f"`python -m spacy download {name}` where the network allows, or pip install its "
+                             "wheel); PERSON and LOCATION need it, the pattern types do not")
+
+
 def _plausible(results, text):
     """Phone findings that look like phone numbers (transforms/phone.py), others as they are."""
     for r in results:
@@ -326,6 +346,7 @@ class PiiScrubber:
             "nlp_engine_name": "no_op",
             "models": [{"lang_code": language, "model_name": "none"}],
         }
+        check_ner_models(config)
         nlp_engine = NlpEngineProvider(nlp_configuration=config).create_engine()
         languages = list(nlp_engine.get_supported_languages())
         if language not in languages:
@@ -429,6 +450,7 @@ class PiiConfig:
     salt: Optional[str] = None
     max_findings: int = 0            # > 0: a document with more findings is dropped (Dolma-style)
     phone_rule: bool = True
+    nlp_configuration: str = ""      # JSON of an NlpEngineProvider configuration (NER); "" = no-op
 
 
 def pii_scrub(doc, scrubber: PiiScrubber, config: PiiConfig = PiiConfig()):
@@ -443,8 +465,11 @@ def pii_scrub(doc, scrubber: PiiScrubber, config: PiiConfig = PiiConfig()):
 
 
 def _load(config: PiiConfig) -> PiiScrubber:
+    import json
+
     return PiiScrubber(config.entities, score_threshold=config.score_threshold, phone_rule=config.phone_rule,
-                       operator=config.operator, salt=config.salt)
+                       operator=config.operator, salt=config.salt,
+                       nlp_configuration=json.loads(config.nlp_configuration) if config.nlp_configuration else None)
 
 
 class PiiScrub(DocStage):
