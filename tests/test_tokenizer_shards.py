@@ -135,3 +135,25 @@ def test_tokenizer_sample_is_the_smallest_hashes_within_budget_in_any_grouping()
         out = fn.extract_output(fn.merge_accumulators(accs[::-1]))
         assert out == expected and sum(len(x[2]) for x in out) <= 5000
     assert len(T.SmallestHashes(max_docs=10, max_bytes=10**9).extract_output([0, list(items)])) == 10
+
+
+def test_tokens_command_explains_pieces_and_decodes_ids(tmp_path, model):
+    import subprocess
+    import sys as _sys
+    path = tmp_path / "t.model"
+    path.write_bytes(model)
+    exe = [_sys.executable, "-m", "gristmill.cli", "tokens"]
+    r = subprocess.run([*exe, "--tokenizer", str(path), "Hello, world! 2024 😀"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    table = lines[1:-1]
+    sp = T.load_processor(model)
+    ids = sp.encode("Hello, world! 2024 😀")
+    assert [int(row.split()[1]) for row in table] == ids            # one row per token, in order
+    assert "<0xF0>" in r.stdout                                     # the emoji falls back to bytes
+    last = dict(kv.split("=") for kv in lines[-1].split())
+    assert int(last["tokens"]) == len(ids)
+    dec = subprocess.run([*exe, "--tokenizer", str(path), "--ids", *map(str, ids)], capture_output=True, text=True)
+    assert dec.stdout.strip().splitlines()[-1] == "Hello, world! 2024 😀"
+    bad = subprocess.run([*exe, "--tokenizer", str(path), "--ids", "99999999"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "not in the vocabulary" in bad.stderr and "Traceback" not in bad.stderr
