@@ -191,6 +191,36 @@ _NEEDS = {
     "IP_ADDRESS": re.compile(r"::|[0-9A-Fa-f]:[0-9A-Fa-f]|\d\.\d{1,3}\.\d"),
     "US_SSN": re.compile(r"\d{3}[- .]?\d{2}[- .]?\d{4}|\d{5}-\d{4}|\d{3}-\d{6}"),
 }
+_REACH = 64  # no finding of these types ends further than this past its seed's start
+
+
+def _word_start(text: str, i: int) -> int:
+    """Just after the last space or newline before i: a cut there keeps words and
+    word boundaries whole."""
+    return max(text.rfind(" ", 0, i), text.rfind("\n", 0, i)) + 1
+
+
+def _word_end(text: str, i: int) -> int:
+    """The first space or newline at or after i (or the end)."""
+    ends = [j for j in (text.find(" ", i), text.find("\n", i)) if j >= 0]
+    return min(ends) if ends else len(text)
+
+
+def seed_windows(text: str, seed, before: int = 0) -> list[tuple[int, int]]:
+    """Windows around each match of `seed` (a necessary part of any finding): from the
+    start of the word `before` characters ahead of it (the context a recognizer reads)
+    to _REACH characters past it, then to the end of that word."""
+    windows: list[tuple[int, int]] = []
+    for m in seed.finditer(text):
+        a = _word_start(text, max(0, m.start() - before))
+        b = _word_end(text, min(len(text), max(m.end(), m.start() + _REACH)))
+        if windows and a <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(b, windows[-1][1]))
+        else:
+            windows.append((a, b))
+    return windows
+
+
 # Phone numbers (libphonenumber's matcher, the costly part: about 0.4 ms per digit run)
 # are looked for only in windows around runs of digits and phone punctuation holding 7
 # digits or more, which every phone the phone rule keeps has (transforms/phone.py).
@@ -208,12 +238,9 @@ def phone_windows(text: str) -> list[tuple[int, int]]:
         digits = sum(c.isdigit() for c in run)
         if digits < 7 or (digits > 15 and digits == len(run)):  # too few; or a bare card-length number
             continue
-        a, b = m.start(), m.end()
-        while a > 0 and not text[a - 1].isspace():
-            a -= 1
+        a, b = _word_start(text, m.start()), m.end()
         for _ in range(3):  # to the end of the run's word, then two more words
-            while b < len(text) and not text[b].isspace():
-                b += 1
+            b = _word_end(text, b)
             if _ < 2:
                 while b < len(text) and text[b] in " \t":
                     b += 1
@@ -396,9 +423,10 @@ class PiiScrubber:
             kind = rec.supported_entities[0]
             if kind == "PHONE_NUMBER":  # the windows hold what the phone rule can keep
                 windows = phone_windows(text) if self.phone_rule else [(0, len(text))]
+            elif kind in _NEEDS:  # CardRecognizer reads 40 characters before a number
+                windows = seed_windows(text, _NEEDS[kind], before=48 if kind == "CREDIT_CARD" else 0)
             else:
-                need = _NEEDS.get(kind)
-                windows = [(0, len(text))] if need is None or need.search(text) else []
+                windows = [(0, len(text))]
             for a, b in windows:
                 for r in rec.analyze(text=text[a:b], entities=list(self.entities), nlp_artifacts=self._no_artifacts):
                     r.start, r.end = r.start + a, r.end + a
