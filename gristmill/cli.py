@@ -15,6 +15,7 @@ commands:
   sample        generate text from a checkpoint with a temperature
   next-token    the probability table of the next token for a prompt
   show          one document of a run: its WARC record, metadata and text (or why dropped)
+  verify        check a run's shards: header, checksums, index, token ids, tokenizer, manifest sums
   tokens        how a text is cut into tokens (piece, id), or what ids decode to
   audit-pii     scan the text in a run's shards for PII the scrub missed
   eval dedup    near-duplicate precision/recall/F1 on a labelled set, beside datasketch
@@ -57,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
         from gristmill.pipelines.show import main as show
         return show(rest)
+    if command == "verify":
+        from gristmill.pipelines.verify import main as verify
+        return verify(rest)
     if command == "tokens":
         from gristmill.pipelines.tokens import main as tokens
         return tokens(rest)

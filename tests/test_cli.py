@@ -150,3 +150,49 @@ def test_audit_pii_finds_what_a_run_left_and_nothing_after_a_full_scrub(tmp_path
     audit = json.loads((run / "pii_audit.json").read_text())
     assert audit["examples"] and audit["examples"][0]["type"] == "EMAIL_ADDRESS"
     assert "not a finished run directory" in one_line_error(gristmill("audit-pii", tmp_path / "none", check=False))
+
+
+@pytest.fixture(scope="module")
+def finished_run(sample, tmp_path_factory):
+    run = tmp_path_factory.mktemp("verify") / "run"
+    gristmill("run", "--input", sample, "--output", run, "--languages", "en,de,fr,es", "--vocab-size", 2000,
+              "--train-shards", 2)
+    return run
+
+
+@pytest.mark.parametrize("where, field", [
+    (0, "magic"),                         # header: the magic bytes
+    (16, "vocab_size"),                   # header: vocab_size (u32 at 16)
+    (72, "tokenizer_sha256"),             # header: the tokenizer's sha256
+    (4096 + 10, "payload_crc32"),         # payload: a token
+    (-3, "index_crc32"),                  # index: the last document offset
+])
+def test_verify_catches_each_flipped_byte(finished_run, tmp_path, where, field):
+    import shutil
+    ok = gristmill("verify", finished_run)
+    assert ok.stdout.strip().splitlines()[-1].startswith("ok=true shards=3 ")
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    shard = run / "train-00000-of-00002.tok"
+    data = bytearray(shard.read_bytes())
+    data[where] ^= 0x5A
+    shard.write_bytes(bytes(data))
+    r = gristmill("verify", run, check=False)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[-1].startswith("ok=false ")
+    assert any(ln.startswith(f"train-00000-of-00002.tok: {field}:") for ln in lines[:-1]), r.stdout
+
+
+def test_verify_catches_manifest_sums(finished_run, tmp_path):
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["stats"]["tokens"]["train"] += 1
+    manifest["splits"]["val"][0]["num_docs"] += 1
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    lines = gristmill("verify", run, check=False).stdout.strip().splitlines()
+    assert any(ln.startswith("manifest.json: stats.tokens.train:") for ln in lines)
+    assert any(ln.startswith("val-00000-of-00001.tok: manifest num_docs:") for ln in lines)
+    assert "not a finished run directory" in one_line_error(gristmill("verify", tmp_path / "nothing", check=False))
