@@ -16,6 +16,7 @@ commands:
   next-token    the probability table of the next token for a prompt
   show          one document of a run: its WARC record, metadata and text (or why dropped)
   verify        check a run's shards: header, checksums, index, token ids, tokenizer, manifest sums
+  export        a run's shards as nanoGPT .bin files or llm.c shards
   tokens        how a text is cut into tokens (piece, id), or what ids decode to
   audit-pii     scan the text in a run's shards for PII the scrub missed
   eval dedup    near-duplicate precision/recall/F1 on a labelled set, beside datasketch
@@ -61,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     if command == "verify":
         from gristmill.pipelines.verify import main as verify
         return verify(rest)
+    if command == "export":
+        from gristmill.pipelines.export import main as export
+        return export(rest)
     if command == "tokens":
         from gristmill.pipelines.tokens import main as tokens
         return tokens(rest)

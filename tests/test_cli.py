@@ -196,3 +196,37 @@ def test_verify_catches_manifest_sums(finished_run, tmp_path):
     assert any(ln.startswith("manifest.json: stats.tokens.train:") for ln in lines)
     assert any(ln.startswith("val-00000-of-00001.tok: manifest num_docs:") for ln in lines)
     assert "not a finished run directory" in one_line_error(gristmill("verify", tmp_path / "nothing", check=False))
+
+
+def test_export_nanogpt_and_llmc_read_back_as_those_projects_read_them(finished_run, tmp_path):
+    import pickle
+
+    import numpy as np
+
+    from gristmill import tokfile
+    manifest = json.loads((finished_run / "manifest.json").read_text())
+    streams = {split: np.concatenate([np.asarray(tokfile.TokFile(str(finished_run / e["path"])).tokens)
+                                      for e in shards]) for split, shards in manifest["splits"].items()}
+    out = tmp_path / "nanogpt"
+    assert gristmill("export", "--format", "nanogpt", finished_run, out).stdout.strip().splitlines()[-1] \
+        == f"format=nanogpt files=3 tokens={sum(len(s) for s in streams.values())}"
+    for split, tokens in streams.items():  # nanoGPT's train.py: np.memmap(path, dtype=np.uint16, mode='r')
+        if not len(tokens):  # a split without documents (the sample is small): an empty file
+            assert (out / f"{split}.bin").stat().st_size == 0
+            continue
+        data = np.memmap(out / f"{split}.bin", dtype=np.uint16, mode="r")
+        assert np.array_equal(data, tokens)
+    with open(out / "meta.pkl", "rb") as f:
+        assert pickle.load(f)["vocab_size"] == manifest["tokenizer"]["vocab_size"]
+    llmc = tmp_path / "llmc"
+    gristmill("export", "--format", "llmc", finished_run, llmc)
+    for split, shards in manifest["splits"].items():
+        for i, entry in enumerate(shards):  # llm.c's dev/data/data_common.py layout
+            with open(llmc / f"gristmill_{split}_{i:06d}.bin", "rb") as f:
+                header = np.frombuffer(f.read(256 * 4), dtype=np.int32)
+                assert header[0] == 20240520 and header[1] == 1 and not header[3:].any()
+                tokens = np.frombuffer(f.read(), dtype=np.uint16)
+            assert len(tokens) == header[2] == entry["num_tokens"]
+            assert np.array_equal(tokens, tokfile.TokFile(str(finished_run / entry["path"])).tokens)
+    assert "not a finished run directory" in one_line_error(
+        gristmill("export", "--format", "llmc", tmp_path / "none", tmp_path / "x", check=False))
