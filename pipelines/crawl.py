@@ -55,10 +55,7 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
     shards = outputs["WriteShards"].kept
 
     rejected = [o.rejected for o in outputs.values()] | "AllRejected" >> beam.Flatten()
-    rejected_files = (rejected
-                      | "RejectedJson" >> beam.Map(lambda r: json.dumps(r.to_json(), sort_keys=True))
-                      | "WriteRejected" >> beam.io.WriteToText(
-                          f"{cfg.output}/rejected/part", file_name_suffix=".jsonl.gz"))
+    rejected_files = rejected | "WriteRejected" >> run_files.WriteRejected(cfg.output)
     counts = ([o.counts for o in outputs.values()]
               | "AllCounts" >> beam.Flatten()
               | "MergeCounts" >> beam.CombineGlobally(run_files.MergeCounts()))

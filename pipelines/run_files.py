@@ -95,6 +95,47 @@ def _write(path: str, data: bytes) -> None:
         f.write(data)
 
 
+_STAGE_ORDER = {s: i for i, s in enumerate(STAGES)}
+
+
+def rejected_order(line: str) -> tuple:
+    """Rejections in a file by where their record is: offset, inner offset, then stage,
+    reason and id (a record can be dropped twice: the same record read twice)."""
+    r = json.loads(line)
+    return (r.get("offset", -1), r.get("inner_offset", 0), _STAGE_ORDER.get(r.get("stage"), 99),
+            r.get("reason", ""), r.get("id", ""), line)
+
+
+def write_rejected_file(out: str, input_index: int, lines) -> str:
+    """rejected/part-NNNNN.jsonl.gz: one input file's rejections, sorted, gzip without a
+    timestamp, so the bytes depend on the inputs and the config only."""
+    import gzip
+
+    name = f"part-{input_index:05d}.jsonl.gz" if input_index >= 0 else "part-none.jsonl.gz"
+    data = "".join(f"{line}\n" for line in sorted(lines, key=rejected_order)).encode("utf-8")
+    path = f"{out}/rejected/{name}"
+    from apache_beam.io.filesystem import CompressionTypes
+    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        f.write(gzip.compress(data, compresslevel=6, mtime=0))
+    return path
+
+
+class WriteRejected(beam.PTransform):
+    """Rejections -> one sorted file per input file (one input's rejections: at most a
+    WARC's records, a few MB of JSON, on the worker that writes them); the file paths."""
+
+    def __init__(self, out: str):
+        super().__init__()
+        self.out = out
+
+    def expand(self, rejected):
+        return (rejected
+                | "KeyByInput" >> beam.Map(lambda r: (r.input, json.dumps(r.to_json(), sort_keys=True)))
+                .with_output_types(tuple[int, str])
+                | "GroupByInput" >> beam.GroupByKey()
+                | "WriteSorted" >> beam.MapTuple(lambda i, lines: write_rejected_file(self.out, i, lines)))
+
+
 def finish(_, out, run_id, version, config, config_sha256, max_error_rate, counts, shards, inputs,
            model, rejected_files) -> str:
     """tokenizer.model, stats.json, then manifest.json; or stats.json and RunFailed."""
