@@ -48,7 +48,7 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
         docs = outputs[label].kept
     model = docs | "TrainTokenizer" >> tokenizer.TrainTokenizer(tokenizer.TokenizerConfig(
         vocab_size=cfg.vocab_size, model_path=cfg.tokenizer_model, sample_docs=cfg.tokenizer_sample_docs,
-        sample_bytes=int(cfg.tokenizer_sample_mb * 1e6)))
+        sample_bytes=int(cfg.tokenizer_sample_mb * 1e6), val_fraction=cfg.val_fraction))
     outputs["WriteShards"] = docs | "WriteShards" >> WriteShards(
         cfg.output, cfg.num_shards, cfg.val_fraction, model, read.inputs,
         {"run_id": cfg.run_id, "config_sha256": digest})

@@ -90,6 +90,19 @@ def run_failure(stats: dict, max_error_rate: float) -> Optional[str]:
     return None
 
 
+def tokenizer_report(shards: list[dict]) -> dict:
+    """Bytes of text per token and the share of byte-fallback pieces, per split (BOS/EOS
+    not counted). The tokenizer is trained on train documents only: val is held out."""
+    out = {"held_out_split": "val", "bytes_per_token": {}, "byte_fallback_rate": {}}
+    for split in sorted({s["split"] for s in shards}):
+        mine = [s for s in shards if s["split"] == split]
+        tokens = sum(s["num_tokens"] - 2 * s["num_docs"] for s in mine)
+        if tokens > 0:
+            out["bytes_per_token"][split] = round(sum(s.get("text_bytes", 0) for s in mine) / tokens, 4)
+            out["byte_fallback_rate"][split] = round(sum(s.get("byte_fallback_tokens", 0) for s in mine) / tokens, 6)
+    return out
+
+
 def _write(path: str, data: bytes) -> None:
     with FileSystems.create(path) as f:
         f.write(data)
@@ -150,6 +163,7 @@ def finish(_, out, run_id, version, config, config_sha256, max_error_rate, count
         splits.setdefault(s["split"], []).append(
             {k: s[k] for k in ("path", "metadata", "num_tokens", "num_docs", "sha256", "payload_crc32")})
     stats["tokens"] = {k: sum(s["num_tokens"] for s in v) for k, v in splits.items()}
+    stats["tokenizer"] = tokenizer_report(shards)
     stats["documents"] = {k: sum(s["num_docs"] for s in v) for k, v in splits.items()}
     if sum(stats["documents"].values()) != stats["documents_kept"]:
         stats["accounting_ok"] = False
@@ -192,5 +206,10 @@ def funnel(stats: dict) -> str:
         lines.append(f"{s['stage']:<11}{s['in']:>8}{s['kept']:>8}{s['dropped_total']:>9}  {top}")
     lines.append(f"languages kept: {stats.get('languages', {})}")
     lines.append(f"PII replaced: {stats.get('pii_found', {})}")
+    tok = stats.get("tokenizer", {})
+    if tok.get("bytes_per_token"):
+        lines.append("tokenizer: " + ", ".join(
+            f"{split} {bpt:.2f} bytes/token, byte fallback {tok['byte_fallback_rate'][split]:.2%}"
+            for split, bpt in tok["bytes_per_token"].items()) + f" ({tok['held_out_split']} held out)")
     lines.append(f"tokens: {stats.get('tokens')}  accounting ok: {stats['accounting_ok']}")
     return "\n".join(lines)

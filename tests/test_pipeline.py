@@ -187,6 +187,10 @@ def test_generated_sample_accounts_for_every_record(tmp_path):
         assert by_stage[stage]["dropped_total"] > 0, stage
     assert by_stage["read"]["dropped"].get("truncated_file") == 1  # the truncated tail
     assert by_stage["dedup"]["kept"] < by_stage["quality"]["kept"]
+    tok = stats["tokenizer"]  # measured on every split; val is held out of the tokenizer's sample
+    assert tok["held_out_split"] == "val" and set(tok["bytes_per_token"]) == {"train", "val"}
+    assert all(1.5 < v < 8 for v in tok["bytes_per_token"].values())
+    assert all(0 <= v < 0.2 for v in tok["byte_fallback_rate"].values())
     docs = shard_docs(out, manifest)
     assert len(docs) == by_stage["tokenize"]["kept"] > 20
     rejected = rejected_lines(out)

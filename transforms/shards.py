@@ -20,6 +20,7 @@ import hashlib
 import io
 
 import apache_beam as beam
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
@@ -132,18 +133,23 @@ class WriteShard(Counted):
         (split, shard), encoded = kv
         if model is not self._model:  # the side input is one object per worker: load once
             self._sp, self._model = load_processor(model), model
+            self._is_byte = np.array([self._sp.IsByte(i) for i in range(self._sp.vocab_size())])
         docs = [CODER.decode(e) for e in encoded]
-        kept = []
+        kept, text_bytes, fallback = [], 0, 0
         for doc, ids in zip(docs, encode_docs(self._sp, [d.text for d in docs])):
             if ids.size <= 2:
                 yield from self.route(Rejection.of(doc, STAGE, "no_tokens"))
                 continue
             self.count(KEPT)
+            text_bytes += len(doc.text.encode("utf-8", "surrogatepass"))
+            fallback += int(np.count_nonzero(self._is_byte[ids[1:-1]]))
             doc.text, doc.tokens = "", ids
             kept.append(doc)
         paths = {i["input"]: i["path"] for i in inputs}
-        yield write_one_shard(self.output_dir, split, shard, self.num_shards[split], kept, model,
-                              self.meta, paths)
+        entry = write_one_shard(self.output_dir, split, shard, self.num_shards[split], kept, model,
+                                self.meta, paths)
+        # for the tokenizer's report: text bytes per token (BOS/EOS not counted), byte-fallback pieces
+        yield {**entry, "text_bytes": text_bytes, "byte_fallback_tokens": fallback}
 
 
 class WriteShards(beam.PTransform):

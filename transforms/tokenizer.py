@@ -163,19 +163,28 @@ class TrainTokenizer(beam.PTransform):
             load_processor(model)  # fail now, not on the workers
             return docs.pipeline | "GivenTokenizer" >> beam.Create([model])
 
-        def train(sample: list) -> bytes:
+        def train(sample: list, everything: list) -> bytes:
+            # the train split only, so that val is held out for the tokenizer's report;
+            # a run whose documents all fell in val trains on those rather than fail
+            sample = sorted(sample or everything)
             if not sample:  # nothing survived: no model, no shards (the run reports why)
                 return b""
-            sample = sorted(sample)
             return train_bpe((ln for _, _, text in sample
                               for ln in training_lines(text.decode("utf-8", "surrogatepass"),
                                                        cfg.max_sentence_length)), cfg)
 
-        return (docs
-                | "SampleKey" >> beam.Map(lambda d: (id_fraction(d.id, "tokenizer"), d.id,
-                                                     d.text.encode("utf-8", "surrogatepass")))
-                | "Sample" >> beam.CombineGlobally(SmallestHashes(cfg.sample_docs, cfg.sample_bytes))
-                | "Train" >> beam.Map(train))
+        keyed = docs | "SampleKey" >> beam.Map(
+            lambda d: (split_of(d.id, cfg.val_fraction), (id_fraction(d.id, "tokenizer"), d.id,
+                                                          d.text.encode("utf-8", "surrogatepass"))))
+        train_sample = (keyed
+                        | "TrainSplitOnly" >> beam.Filter(lambda kv: kv[0] == "train")
+                        | "TrainValues" >> beam.Values()
+                        | "Sample" >> beam.CombineGlobally(SmallestHashes(cfg.sample_docs, cfg.sample_bytes)))
+        all_sample = (keyed
+                      | "AllValues" >> beam.Values()
+                      | "SampleAll" >> beam.CombineGlobally(  # a small fallback sample
+                          SmallestHashes(min(cfg.sample_docs, 20_000), min(cfg.sample_bytes, 4 << 20))))
+        return train_sample | "Train" >> beam.Map(train, beam.pvalue.AsSingleton(all_sample))
 
 
 def split_of(doc_id: bytes, val_fraction: float) -> str:
