@@ -157,3 +157,11 @@ def test_tokens_command_explains_pieces_and_decodes_ids(tmp_path, model):
     assert dec.stdout.strip().splitlines()[-1] == "Hello, world! 2024 😀"
     bad = subprocess.run([*exe, "--tokenizer", str(path), "--ids", "99999999"], capture_output=True, text=True)
     assert bad.returncode == 2 and "not in the vocabulary" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_batch_encoding_threads_do_not_change_ids(model):
+    sp = T.load_processor(model)
+    texts = LINES[:500]
+    one = T.encode_docs(sp, texts, num_threads=1)
+    four = T.encode_docs(sp, texts, num_threads=4)
+    assert all(np.array_equal(a, b) for a, b in zip(one, four)) and one[0].dtype == np.uint16

@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import io
 import logging
+import os
 import re
 from typing import Iterable, Iterator
 
@@ -97,10 +98,20 @@ def load_processor(model: bytes) -> spm.SentencePieceProcessor:
     return spm.SentencePieceProcessor(model_proto=model)
 
 
-def encode_docs(sp: spm.SentencePieceProcessor, texts: list[str]) -> list[np.ndarray]:
-    """[BOS] ids [EOS] per text: uint16 when the vocabulary fits, else uint32."""
+def worker_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def encode_docs(sp: spm.SentencePieceProcessor, texts: list[str], num_threads: int = 0) -> list[np.ndarray]:
+    """[BOS] ids [EOS] per text: uint16 when the vocabulary fits, else uint32. The batch is
+    encoded by sentencepiece's own thread pool (`num_threads`, default: the cores this
+    process may use); the ids do not depend on the thread count."""
     dtype = np.uint16 if sp.vocab_size() <= 1 << 16 else np.uint32
-    return [np.asarray([BOS, *ids, EOS], dtype=dtype) for ids in sp.encode(texts)]
+    ids = sp.encode(texts, num_threads=num_threads or worker_cores())
+    return [np.asarray([BOS, *x, EOS], dtype=dtype) for x in ids]
 
 
 def model_info(model: bytes) -> dict:
