@@ -28,7 +28,6 @@ import json
 import os
 import pathlib
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -133,14 +132,9 @@ def main(argv=None) -> int:
         return 0
     from benchmarks.common import EXTRACTION, require, run_measured
     require(EXTRACTION)
-    pin = ["taskset", "-c", "0"] if hasattr(os, "sched_setaffinity") else []
-    sig = subprocess.run([*pin, sys.executable, "-c",
-                          "import json, benchmarks.dedup as b; "
-                          f"print(json.dumps(b.signature_speed({args.repeat})))"],
-                         cwd=ROOT, capture_output=True, text=True)
-    if sig.returncode:
-        raise SystemExit(f"signature benchmark failed: {sig.stderr.strip().splitlines()[-1:]}")
-    rates = json.loads(sig.stdout.strip().splitlines()[-1])
+    from benchmarks.common import run_pinned_json
+    rates = run_pinned_json(["-c", "import json, benchmarks.dedup as b; "
+                             f"print(json.dumps(b.signature_speed({args.repeat})))"], "signature benchmark")
     print(f"signatures, 1 core, docs/s (median of {args.repeat}): ours {rates['ours']:.0f}, "
           f"datasketch per document {rates['datasketch']:.0f}, update_batch alone {rates['update_batch']:.0f}")
     sizes = [int(x) for x in args.sizes.split(",")]

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 
-from benchmarks.common import EXTRACTION, REPO, SHARED_DATA, require
+from benchmarks.common import EXTRACTION, SHARED_DATA, require, run_pinned_json
 
 PII = SHARED_DATA / "pii" / "synth_dataset_v2.json"
 TYPES = {"EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN"}
@@ -93,12 +91,7 @@ def main(argv=None) -> int:
     if args.one:
         print(json.dumps(measure(args.repeat)))
         return 0
-    pin = ["taskset", "-c", "0"] if hasattr(os, "sched_setaffinity") else []
-    r = subprocess.run([*pin, sys.executable, "-m", "benchmarks.pii", "--one", "--repeat", str(args.repeat)],
-                       cwd=REPO, capture_output=True, text=True)
-    if r.returncode:
-        raise SystemExit(f"pii benchmark failed: {r.stderr.strip().splitlines()[-3:]}")
-    m = json.loads(r.stdout.strip().splitlines()[-1])
+    m = run_pinned_json(["-m", "benchmarks.pii", "--one", "--repeat", str(args.repeat)], "pii benchmark")
     print(f"{m['docs']} documents, {m['mb']:.2f} MB, {m['findings']} findings (both paths equal), one core, "
           f"median of {args.repeat}")
     print(f"ours      {m['ours_docs_s']:8.0f} docs/s  {m['ours_mb_s']:.2f} MB/s")

@@ -13,7 +13,6 @@ and documents per split). Each problem is one line `FILE: FIELD: what`. Last lin
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -23,14 +22,6 @@ import numpy as np
 
 from gristmill import tokfile
 from gristmill.usage import UsageError, report
-
-
-def _sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def check_shard(path: str, entry: dict, model: dict, split_shards: int, index: int) -> tuple[list[str], int, int]:
@@ -94,7 +85,7 @@ def check_shard(path: str, entry: dict, model: dict, split_shards: int, index: i
     for field, want in (("num_tokens", h.num_tokens), ("num_docs", h.num_docs), ("payload_crc32", h.payload_crc32)):
         if entry.get(field) != want:
             bad(f"manifest {field}", f"{entry.get(field)}, the shard says {want}")
-    if entry.get("sha256") != _sha256(path):
+    if entry.get("sha256") != tokfile.sha256_file(path):
         bad("manifest sha256", "the file's sha256 differs from the manifest's")
     meta = os.path.join(os.path.dirname(path), entry.get("metadata", ""))
     try:
