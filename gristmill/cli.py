@@ -41,6 +41,12 @@ def sample_data(argv: list[str]) -> int:
     return 0
 
 
+def _quiet_beam_import() -> None:
+    """Beam warns at import time about optional GCP client libraries: not for our users."""
+    import logging
+    logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -50,13 +56,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "sample-data":
         return sample_data(rest)
     if command == "run":
-        import logging  # Beam warns at import time about optional GCP client libraries
-        logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
+        _quiet_beam_import()
         from gristmill.pipelines.run import main as run
         return run(rest)
     if command == "show":
-        import logging  # Beam warns at import time about optional GCP client libraries
-        logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
+        _quiet_beam_import()
         from gristmill.pipelines.show import main as show
         return show(rest)
     if command == "verify":
@@ -69,13 +73,11 @@ def main(argv: list[str] | None = None) -> int:
         from gristmill.pipelines.tokens import main as tokens
         return tokens(rest)
     if command == "audit-pii":
-        import logging  # Beam warns at import time about optional GCP client libraries
-        logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
+        _quiet_beam_import()
         from gristmill.pipelines.audit_pii import main as audit_pii
         return audit_pii(rest)
     if command == "eval":
-        import logging  # Beam warns at import time about optional GCP client libraries
-        logging.getLogger().addFilter(lambda r: "apitools not found" not in r.getMessage())
+        _quiet_beam_import()
         what = rest[0] if rest else ""
         if what in ("dedup", "dedup-set"):
             from gristmill.pipelines.eval_dedup import main as eval_dedup

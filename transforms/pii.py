@@ -128,12 +128,12 @@ def _offline_email_recognizer_class():
 # Card numbers presidio's CreditCardRecognizer misses (19-digit Visa, Mastercard's 2-series,
 # 15-digit JCB 2131/1800, 12-19 digit Maestro, UnionPay): IIN prefix + length + Luhn.
 # Numbers shorter than 15 digits also need a card word nearby (order and tracking numbers).
-_CARD_PREFIXES = (
-    (("4",), (13, 16, 19)), (tuple(str(i) for i in range(2221, 2721)) + ("51", "52", "53", "54", "55"), (16,)),
-    (("34", "37"), (15,)), (("300", "301", "302", "303", "304", "305", "36", "38", "39"), (14, 15, 16)),
-    (("6011", "644", "645", "646", "647", "648", "649", "65"), (16, 17, 18, 19)),
-    (tuple(str(i) for i in range(3528, 3590)), (16, 17, 18, 19)), (("2131", "1800"), (15,)),
-    (("50",) + tuple(str(i) for i in range(56, 70)), tuple(range(12, 20))), (("62",), (16, 17, 18, 19)),
+_CARD_PREFIXES = (  # (first digits from, to, lengths): a number's leading digits in [from, to]
+    ("4", "4", (13, 16, 19)), ("2221", "2720", (16,)), ("51", "55", (16,)), ("34", "34", (15,)),
+    ("37", "37", (15,)), ("300", "305", (14, 15, 16)), ("36", "36", (14, 15, 16)), ("38", "39", (14, 15, 16)),
+    ("6011", "6011", (16, 17, 18, 19)), ("644", "649", (16, 17, 18, 19)), ("65", "65", (16, 17, 18, 19)),
+    ("3528", "3589", (16, 17, 18, 19)), ("2131", "2131", (15,)), ("1800", "1800", (15,)),
+    ("50", "50", tuple(range(12, 20))), ("56", "69", tuple(range(12, 20))), ("62", "62", (16, 17, 18, 19)),
 )
 CARD_WORDS = ("card", "credit", "debit", "visa", "mastercard", "maestro", "amex", "jcb", "diners", "discover",
               "unionpay", "payment", "cc", "karte", "kreditkarte", "carte", "tarjeta", "cartão", "carta")
@@ -142,8 +142,7 @@ CARD_WORDS = ("card", "credit", "debit", "visa", "mastercard", "maestro", "amex"
 def card_number_ok(digits: str, context: str = "") -> bool:
     """IIN prefix and length of a known scheme, Luhn checksum, and for fewer than 15
     digits a card word in `context`."""
-    if not any(digits.startswith(p) and len(digits) in lengths for prefixes, lengths in _CARD_PREFIXES
-               for p in prefixes):
+    if not any(lo <= digits[:len(lo)] <= hi and len(digits) in lengths for lo, hi, lengths in _CARD_PREFIXES):
         return False
     total = 0
     for i, c in enumerate(reversed(digits)):

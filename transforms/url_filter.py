@@ -338,12 +338,6 @@ def load_blocklist(paths: Iterable[str], categories: Sequence[str] = ("adult",))
     return Blocklist(frozenset(domains), {h: tuple(sorted(p)) for h, p in pages.items()}, skipped, suffixes)
 
 
-def load_domains(paths: Iterable[str]) -> tuple[frozenset[str], int]:
-    """(normalised domains, number of lines skipped as not a domain nor a page)."""
-    b = load_blocklist(paths)
-    return b.domains, b.skipped_entries
-
-
 def url_tokens(url: str) -> set[str]:
     """Whole tokens of a URL: percent-decoded, lowercased, split on non-alphanumerics."""
     return set(_TOKEN.findall(unquote(url).lower()))
