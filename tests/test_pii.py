@@ -332,6 +332,29 @@ def test_phone_windows():
     assert pii.phone_windows("Card 4081080225434352 was used.") == []  # 16 bare digits
 
 
+def test_may_keep_is_necessary_for_the_phone_rule():
+    """Every span the phone rule keeps passes may_keep on the span itself (the tightest
+    window: a wider one only adds characters), over every digit-bounded span of up to 30
+    characters in the real articles and the synthetic set; and it rules out tables and
+    dates."""
+    import json
+    from gristmill.transforms.phone import may_keep, plausible_phone
+    synth = [d["full_text"] for d in json.loads(shared_data("pii", "synth_dataset_v2.json").read_text())]
+    kept = 0
+    for text in synth + [v["articleBody"] for v in _articles().values()]:
+        starts = [i for i, c in enumerate(text) if c.isdigit() or c in "+("]
+        for a in starts:
+            for b in range(a + 7, min(len(text), a + 30) + 1):
+                if text[b - 1].isdigit() and plausible_phone(text, a, b):
+                    kept += 1
+                    assert may_keep(text, a, b), text[max(0, a - 46):b]
+    assert kept > 1000
+    for text in ("5035 7 0 15 24", "350 – 375 million", "at 15:02 or 16:30", "1978;239:840-2", "1694 2011 Ккал"):
+        assert not may_keep(text, 0, len(text)), text
+    for text in ("Tel 030 1234 5678", "030 1234 5678", "+41 96 471 07 95", "(08) 8747 6301"):
+        assert may_keep(text, 0, len(text)), text
+
+
 def test_missing_spacy_model_is_named_not_downloaded(monkeypatch):
     def no_network(*a, **k):
         raise AssertionError("a download was attempted")

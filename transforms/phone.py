@@ -82,6 +82,43 @@ def has_phone_word(text: str, start: int, window: int = 40) -> bool:
     return any(w in PHONE_WORDS for w in _WORD.findall(before)[-4:])
 
 
+_PHONE_WORD_END = re.compile("(?:" + "|".join(sorted(map(re.escape, PHONE_WORDS), key=len, reverse=True))
+                             + r")(?![^\W\d_])")
+_NOT_BETWEEN = set("/;:–—")  # never inside a kept span (never_phone)
+
+
+def _three_groups(s: str) -> bool:
+    """Three digit groups of two digits or more in a row, with none of _NOT_BETWEEN
+    between them."""
+    run, prev = 0, None
+    for m in _GROUP.finditer(s):
+        if len(m.group(0)) < 2:
+            run = 0
+        elif prev is not None and _NOT_BETWEEN & set(s[prev:m.start()]):
+            run = 1
+        else:
+            run += 1
+        prev = m.end()
+        if run >= 3:
+            return True
+    return False
+
+
+def may_keep(text: str, a: int, b: int) -> bool:
+    """False when no span inside text[a:b] can pass `plausible_phone`: a necessary
+    condition, cheap enough to skip the phone matcher on a window. A kept span, extended
+    start s >= a - 6, has a phone word among the words in the 40 characters before s
+    (so one in text[a-46:b], ending before a non-letter), or starts with "+" or "(",
+    or has three or more digit groups with no one-digit group (never_phone's "table")
+    and no "/", ";", ":", en or em dash inside."""
+    lo = max(0, a - 6)
+    if "+" in text[lo:b] or "(" in text[lo:b]:
+        return True
+    if _PHONE_WORD_END.search(text[max(0, a - 46):b].lower()):
+        return True
+    return _three_groups(text[a:b])
+
+
 def plausible_phone(text: str, start: int, end: int) -> Optional[tuple[int, int]]:
     """The (possibly extended) span of a real-looking phone number, or None to drop it."""
     m = _COUNTRY.search(text[max(0, start - 6):start])
