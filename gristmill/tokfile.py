@@ -10,12 +10,14 @@ Only numpy is needed to read a shard, so the trainer never imports Beam.
 """
 from __future__ import annotations
 
+import array
 import dataclasses
 import hashlib
 import json
 import struct
+import tempfile
 import zlib
-from typing import BinaryIO, Iterable, Sequence
+from typing import BinaryIO, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -80,41 +82,73 @@ class Header:
                    shard_id=f[14], num_shards=f[15], meta=meta, version=f[1])
 
 
-def write_shard(out: BinaryIO, docs: Sequence[Sequence[int]], *, vocab_size: int, bos_id: int,
+class PayloadFile:
+    """A shard's payload built document by document in a local temporary file (crc32 and
+    document lengths kept on the way), then written out front to back by `write_shard`:
+    a shard never has to fit in memory, and no token is copied wider than its width."""
+
+    def __init__(self, vocab_size: int, dir: Optional[str] = None):
+        self.vocab_size, self.dtype = vocab_size, token_dtype(vocab_size)
+        self.file = tempfile.TemporaryFile(dir=dir)
+        self.lengths = array.array("Q")
+        self.crc = 0
+
+    def add(self, tokens) -> None:
+        arr = np.asarray(tokens)
+        if arr.size and (arr.dtype.kind not in "ui" or int(arr.max()) >= self.vocab_size or int(arr.min()) < 0):
+            raise ValueError(f"token id outside [0, {self.vocab_size})")
+        data = arr.astype(self.dtype, copy=False).tobytes()  # no copy when already of the width
+        self.crc = zlib.crc32(data, self.crc)
+        self.file.write(data)
+        self.lengths.append(arr.size)
+
+    def write_shard(self, out: BinaryIO, *, bos_id: int, eos_id: int, pad_id: int, tokenizer_sha256: str,
+                    shard_id: int, num_shards: int, meta: dict) -> dict:
+        """Header, payload (copied in 1 MiB blocks), padding, index; return the summary."""
+        offsets = np.zeros(len(self.lengths) + 1, dtype="<u8")
+        np.cumsum(np.frombuffer(self.lengths, dtype=np.uint64) if self.lengths else [], out=offsets[1:])
+        num_tokens = int(offsets[-1])
+        payload_end = HEADER_SIZE + num_tokens * self.dtype.itemsize
+        index_offset = -(-payload_end // 8) * 8  # keep the u64 index 8-byte aligned
+        index = offsets.tobytes()
+        header = Header(token_width=self.dtype.itemsize, vocab_size=self.vocab_size, bos_id=bos_id,
+                        eos_id=eos_id, pad_id=pad_id, num_tokens=num_tokens, num_docs=len(self.lengths),
+                        payload_offset=HEADER_SIZE, index_offset=index_offset, payload_crc32=self.crc,
+                        index_crc32=zlib.crc32(index), tokenizer_sha256=tokenizer_sha256,
+                        shard_id=shard_id, num_shards=num_shards, meta=meta)
+        out.write(header.pack())
+        self.file.flush()
+        self.file.seek(0)
+        for block in iter(lambda: self.file.read(1 << 20), b""):
+            out.write(block)
+        out.write(b"\0" * (index_offset - payload_end))
+        out.write(index)
+        return {"num_tokens": num_tokens, "num_docs": header.num_docs,
+                "payload_crc32": header.payload_crc32, "index_crc32": header.index_crc32}
+
+    def close(self) -> None:
+        self.file.close()
+
+    def __enter__(self) -> "PayloadFile":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def write_shard(out: BinaryIO, docs: Iterable[Sequence[int]], *, vocab_size: int, bos_id: int,
                 eos_id: int, pad_id: int, tokenizer_sha256: str, shard_id: int,
                 num_shards: int, meta: dict) -> dict:
     """Write documents (each already `[BOS] ids [EOS]`) as one shard; return its summary.
 
     Writes front to back (no seek), so `out` may be any stream, e.g. a GCS upload.
     """
-    dtype = token_dtype(vocab_size)
-    arrays = [np.asarray(d, dtype=np.int64) for d in docs]
-    for arr in arrays:
-        if arr.size and (int(arr.max()) >= vocab_size or int(arr.min()) < 0):
-            raise ValueError(f"token id outside [0, {vocab_size}) in shard {shard_id}")
-    arrays = [a.astype(dtype) for a in arrays]
-    offsets = np.zeros(len(arrays) + 1, dtype="<u8")
-    np.cumsum([a.size for a in arrays], out=offsets[1:])
-    crc = 0
-    for arr in arrays:
-        crc = zlib.crc32(arr.tobytes(), crc)
-    num_tokens = int(offsets[-1])
-    payload_end = HEADER_SIZE + num_tokens * dtype.itemsize
-    index_offset = -(-payload_end // 8) * 8  # keep the u64 index 8-byte aligned
-    index = offsets.tobytes()
-    header = Header(token_width=dtype.itemsize, vocab_size=vocab_size, bos_id=bos_id,
-                    eos_id=eos_id, pad_id=pad_id, num_tokens=num_tokens,
-                    num_docs=len(arrays), payload_offset=HEADER_SIZE,
-                    index_offset=index_offset, payload_crc32=crc,
-                    index_crc32=zlib.crc32(index), tokenizer_sha256=tokenizer_sha256,
-                    shard_id=shard_id, num_shards=num_shards, meta=meta)
-    out.write(header.pack())
-    for arr in arrays:
-        out.write(arr.tobytes())
-    out.write(b"\0" * (index_offset - payload_end))
-    out.write(index)
-    return {"num_tokens": num_tokens, "num_docs": header.num_docs,
-            "payload_crc32": header.payload_crc32, "index_crc32": header.index_crc32}
+    with PayloadFile(vocab_size) as payload:
+        for d in docs:
+            payload.add(d)
+        return payload.write_shard(out, bos_id=bos_id, eos_id=eos_id, pad_id=pad_id,
+                                   tokenizer_sha256=tokenizer_sha256, shard_id=shard_id,
+                                   num_shards=num_shards, meta=meta)
 
 
 class TokFile:

@@ -1,7 +1,7 @@
 """The main job: WARC files -> cleaned, deduplicated, tokenized shards in a run directory.
 
     ReadWarc - UrlFilter - Extract - LangId - Quality ═ UrlDedup ═ MinHashDedup - PiiScrub
-      - TrainTokenizer ═ Tokenize + WriteShards (+ docs/*.parquet) - Finish (stats, manifest)
+      - TrainTokenizer - Tokenize ═ WriteShards (+ docs/*.parquet) - Finish (stats, manifest)
 
 ReadWarc spreads byte ranges of the inputs over the workers; everything up to
 UrlDedup's shuffle (═) runs fused on the worker that read the range, so HTML never
@@ -50,8 +50,8 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
         vocab_size=cfg.vocab_size, model_path=cfg.tokenizer_model, sample_docs=cfg.tokenizer_sample_docs,
         sample_bytes=int(cfg.tokenizer_sample_mb * 1e6), val_fraction=cfg.val_fraction))
     outputs["WriteShards"] = docs | "WriteShards" >> WriteShards(
-        cfg.output, cfg.num_shards, cfg.val_fraction, model, read.inputs,
-        {"run_id": cfg.run_id, "config_sha256": digest})
+        cfg.output, cfg.shard_tokens, cfg.val_fraction, model, read.inputs,
+        {"run_id": cfg.run_id, "config_sha256": digest}, cfg.tmp_dir)
     shards = outputs["WriteShards"].kept
 
     rejected = [o.rejected for o in outputs.values()] | "AllRejected" >> beam.Flatten()
@@ -66,7 +66,8 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
              run_files.finish, out=cfg.output, run_id=cfg.run_id, version=code_version(),
              config=recorded, config_sha256=digest, max_error_rate=cfg.max_error_rate,
              counts=AsOne(counts), shards=AsList(shards), inputs=AsList(read.inputs),
-             model=AsOne(model), rejected_files=AsList(rejected_files)))
+             model=AsOne(model), rejected_files=AsList(rejected_files),
+             token_totals=AsOne(outputs["WriteShards"].report)))
     return {"kept": {label: o.kept for label, o in outputs.items() if label != "WriteShards"},
             "rejected": rejected, "shards": shards, "inputs": read.inputs, "counts": counts}
 

@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     step(1, "synthetic crawl", ["sample-data", "--output", warc, "--pages", str(args.pages),
                                 "--seed", str(args.seed)])
     step(2, "pipeline", ["run", "--input", warc, "--output", run, "--languages", "en,de,fr,es",
-                         "--vocab-size", "4096", "--train-shards", "4", "--val-fraction", "0.05"])
+                         "--vocab-size", "4096", "--shard-tokens", "150000", "--val-fraction", "0.05"])
     step(3, "training", ["train", "--data", run, "--out", ckpt, "--steps", str(args.steps)])
     for temperature in ("0", "1"):
         for prompt in PROMPTS:

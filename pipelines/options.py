@@ -15,6 +15,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from gristmill.transforms import dedup, extract, httpfs, langid, pii, read_warc, url_filter
+from gristmill.transforms.shards import DEFAULT_SHARD_TOKENS
 from gristmill.usage import UsageError
 
 MIN_VOCAB = 512  # 256 byte-fallback pieces, 4 special ids, and room for the text's characters
@@ -96,8 +97,9 @@ class GristmillOptions(PipelineOptions):
         a("--tokenizer-sample-mb", type=float, default=32,
           help="MB of text the tokenizer trains on, at most (bounds the memory of its worker)")
         a("--val-fraction", type=float, default=0.01, help="share of documents in the val split (by id hash)")
-        a("--train-shards", type=int, default=8, help="shard files for the train split")
-        a("--val-shards", type=int, default=1, help="shard files for the val split")
+        a("--shard-tokens", type=int, default=DEFAULT_SHARD_TOKENS,
+          help="tokens per shard file on average: a split has ceil(its tokens / this) shards (default 2^27)")
+        a("--tmp-dir", default="", help="local folder for the shard writers' spill files (default: the system's)")
         a("--max-error-rate", type=float, default=0.01,
           help="fail the run when a stage's error rejections exceed this share of its input")
         a("--run-id", default="", help="default: the output folder's name")
@@ -121,7 +123,8 @@ class JobConfig:
     tokenizer_sample_docs: int
     tokenizer_sample_mb: float
     val_fraction: float
-    num_shards: dict
+    shard_tokens: int
+    tmp_dir: str
     max_error_rate: float
 
     def recorded(self) -> dict:
@@ -137,7 +140,7 @@ class JobConfig:
                 "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
                 "tokenizer_sample_docs": self.tokenizer_sample_docs,
                 "tokenizer_sample_mb": self.tokenizer_sample_mb, "val_fraction": self.val_fraction,
-                "train_shards": self.num_shards["train"], "val_shards": self.num_shards["val"],
+                "shard_tokens": self.shard_tokens,
                 "max_error_rate": self.max_error_rate}
 
 
@@ -199,7 +202,7 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
           "4 special ids and the text's characters)")
     _need(o.vocab_size < 1 << 32, f"--vocab-size {o.vocab_size}: must be below 2^32")
     _need(0 <= o.val_fraction < 1, f"--val-fraction {o.val_fraction}: must be within [0, 1)")
-    _need(o.train_shards >= 1 and o.val_shards >= 1, "--train-shards and --val-shards must be >= 1")
+    _need(o.shard_tokens >= 1, f"--shard-tokens {o.shard_tokens}: must be >= 1")
     _need(0 <= o.max_error_rate <= 1, f"--max-error-rate {o.max_error_rate}: must be within [0, 1]")
     _need(o.extract_timeout >= 0, f"--extract-timeout {o.extract_timeout}: must be >= 0")
     _need(o.max_record_bytes > 0, f"--max-record-bytes {o.max_record_bytes}: must be > 0")
@@ -276,5 +279,5 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         langid_model=o.langid_model, url_filter=url_cfg, dedup=dedup_cfg, pii=pii_cfg, vocab_size=o.vocab_size,
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,
         tokenizer_sample_mb=o.tokenizer_sample_mb,
-        val_fraction=o.val_fraction, num_shards={"train": o.train_shards, "val": o.val_shards},
+        val_fraction=o.val_fraction, shard_tokens=o.shard_tokens, tmp_dir=o.tmp_dir,
         max_error_rate=o.max_error_rate)

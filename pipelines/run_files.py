@@ -90,16 +90,16 @@ def run_failure(stats: dict, max_error_rate: float) -> Optional[str]:
     return None
 
 
-def tokenizer_report(shards: list[dict]) -> dict:
+def tokenizer_report(totals: dict) -> dict:
     """Bytes of text per token and the share of byte-fallback pieces, per split (BOS/EOS
-    not counted). The tokenizer is trained on train documents only: val is held out."""
+    not counted), from Tokenize's totals {split: [text bytes, tokens, byte-fallback
+    tokens, total tokens]}. The tokenizer is trained on train documents only: val is
+    held out."""
     out = {"held_out_split": "val", "bytes_per_token": {}, "byte_fallback_rate": {}}
-    for split in sorted({s["split"] for s in shards}):
-        mine = [s for s in shards if s["split"] == split]
-        tokens = sum(s["num_tokens"] - 2 * s["num_docs"] for s in mine)
+    for split, (text_bytes, tokens, fallback, _) in sorted(totals.items()):
         if tokens > 0:
-            out["bytes_per_token"][split] = round(sum(s.get("text_bytes", 0) for s in mine) / tokens, 4)
-            out["byte_fallback_rate"][split] = round(sum(s.get("byte_fallback_tokens", 0) for s in mine) / tokens, 6)
+            out["bytes_per_token"][split] = round(text_bytes / tokens, 4)
+            out["byte_fallback_rate"][split] = round(fallback / tokens, 6)
     return out
 
 
@@ -150,7 +150,7 @@ class WriteRejected(beam.PTransform):
 
 
 def finish(_, out, run_id, version, config, config_sha256, max_error_rate, counts, shards, inputs,
-           model, rejected_files) -> str:
+           model, rejected_files, token_totals=None) -> str:
     """tokenizer.model, stats.json, then manifest.json; or stats.json and RunFailed."""
     inputs = sorted(inputs, key=lambda x: x["input"])
     stats = stage_stats(counts, sum(i["records"] for i in inputs))
@@ -163,7 +163,7 @@ def finish(_, out, run_id, version, config, config_sha256, max_error_rate, count
         splits.setdefault(s["split"], []).append(
             {k: s[k] for k in ("path", "metadata", "num_tokens", "num_docs", "sha256", "payload_crc32")})
     stats["tokens"] = {k: sum(s["num_tokens"] for s in v) for k, v in splits.items()}
-    stats["tokenizer"] = tokenizer_report(shards)
+    stats["tokenizer"] = tokenizer_report(token_totals or {})
     stats["documents"] = {k: sum(s["num_docs"] for s in v) for k, v in splits.items()}
     if sum(stats["documents"].values()) != stats["documents_kept"]:
         stats["accounting_ok"] = False

@@ -33,10 +33,12 @@ def test_sample_data_same_seed_same_bytes(sample, tmp_path):
 def test_run_default_runner_then_refuse_to_overwrite(sample, tmp_path):
     run = tmp_path / "run"
     r = gristmill("run", "--input", sample, "--output", run, "--languages", "en,de,fr,es",
-                  "--vocab-size", 2000, "--train-shards", 2)
+                  "--vocab-size", 2000, "--shard-tokens", 10_000)
     assert "accounting ok: True" in r.stdout and "[run] done" in r.stdout
     manifest = json.loads((run / "manifest.json").read_text())
-    assert manifest["config"]["train_shards"] == 2 and len(manifest["splits"]["train"]) == 2
+    tokens = manifest["stats"]["tokens"]
+    assert manifest["config"]["shard_tokens"] == 10_000 and tokens["train"] > 20_000
+    assert {k: len(v) for k, v in manifest["splits"].items()} == {k: max(1, -(-n // 10_000)) for k, n in tokens.items()}
     assert manifest["stats"]["accounting_ok"]
     again = gristmill("run", "--input", sample, "--output", run, check=False)
     assert again.returncode == 2 and "already holds a finished run" in again.stderr
@@ -65,7 +67,7 @@ def one_line_error(r, code=2):
     ("--val-fraction", "1.5", "--val-fraction 1.5"),
     ("--lang-min-score", "2", "--lang-min-score 2.0"),
     ("--max-error-rate", "-1", "--max-error-rate -1.0"),
-    ("--train-shards", "0", "--train-shards"),
+    ("--shard-tokens", "0", "--shard-tokens 0: must be >= 1"),
     ("--url-blocklist", "/missing/list.txt", "no such file"),
     ("--url-soft-banned-threshold", "0", "--url-soft-banned-threshold 0: must be >= 1"),
     ("--url-banned-words", "/missing/words.txt", "no such file"),
@@ -156,7 +158,7 @@ def test_audit_pii_finds_what_a_run_left_and_nothing_after_a_full_scrub(tmp_path
 def finished_run(sample, tmp_path_factory):
     run = tmp_path_factory.mktemp("verify") / "run"
     gristmill("run", "--input", sample, "--output", run, "--languages", "en,de,fr,es", "--vocab-size", 2000,
-              "--train-shards", 2)
+              "--shard-tokens", 10_000)
     return run
 
 
@@ -170,10 +172,10 @@ def finished_run(sample, tmp_path_factory):
 def test_verify_catches_each_flipped_byte(finished_run, tmp_path, where, field):
     import shutil
     ok = gristmill("verify", finished_run)
-    assert ok.stdout.strip().splitlines()[-1].startswith("ok=true shards=3 ")
+    assert ok.stdout.strip().splitlines()[-1].startswith("ok=true shards=4 ")
     run = tmp_path / "run"
     shutil.copytree(finished_run, run)
-    shard = run / "train-00000-of-00002.tok"
+    shard = run / "train-00000-of-00003.tok"
     data = bytearray(shard.read_bytes())
     data[where] ^= 0x5A
     shard.write_bytes(bytes(data))
@@ -181,7 +183,7 @@ def test_verify_catches_each_flipped_byte(finished_run, tmp_path, where, field):
     assert r.returncode == 1 and "Traceback" not in r.stderr
     lines = r.stdout.strip().splitlines()
     assert lines[-1].startswith("ok=false ")
-    assert any(ln.startswith(f"train-00000-of-00002.tok: {field}:") for ln in lines[:-1]), r.stdout
+    assert any(ln.startswith(f"train-00000-of-00003.tok: {field}:") for ln in lines[:-1]), r.stdout
 
 
 def test_verify_catches_manifest_sums(finished_run, tmp_path):

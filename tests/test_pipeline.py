@@ -75,8 +75,8 @@ PAGES = [  # url, body, content type, status -> expected outcome
 
 
 def options_argv(inputs, out, **extra):
-    args = {"output": str(out), "languages": "en,de", "vocab_size": "600", "train_shards": "2",
-            "val_shards": "1", "val_fraction": "0.2", **extra}
+    args = {"output": str(out), "languages": "en,de", "vocab_size": "600", "shard_tokens": "3000",
+            "val_fraction": "0.2", **extra}
     return [f"--input={i}" for i in inputs] + [f"--{k}={v}" for k, v in args.items()]
 
 
@@ -149,7 +149,7 @@ def test_handmade_crawl_exact_outcome(tmp_path):
                ("dedup", "near_duplicate", "https://mirror.example.net/council.html")]),
             label="Rejections")
 
-    stats, manifest = run([warc], out, check)
+    stats, manifest = run([warc], out, check, shard_tokens="200")
     assert stats["accounting_ok"], stats["accounting_problems"]
     assert stats["records_read"] == 2 * len(PAGES) == warcio_records([warc])
     assert {s["stage"]: s["kept"] for s in stats["stages"]}["tokenize"] == 4
@@ -161,8 +161,9 @@ def test_handmade_crawl_exact_outcome(tmp_path):
     assert "<EMAIL_ADDRESS>" in bus and "<PHONE_NUMBER>" in bus and "example.org" not in bus
     assert "Copyright" not in " ".join(texts)
     assert len(rejected_lines(out)) == stats["records_read"] - 4
-    assert [s["path"] for s in manifest["splits"]["train"]] == [
-        "train-00000-of-00002.tok", "train-00001-of-00002.tok"]
+    n = -(-stats["tokens"]["train"] // 200)  # shards from --shard-tokens, empty ones too
+    assert n >= 2 and [s["path"] for s in manifest["splits"]["train"]] == [
+        f"train-{i:05d}-of-{n:05d}.tok" for i in range(n)]
     # one range: the digest over range digests is the sha256 of the file's sha256
     assert manifest["inputs"][0]["sha256_ranges"] == hashlib.sha256(
         bytes.fromhex(tokfile.sha256_file(str(warc)))).hexdigest()

@@ -33,7 +33,7 @@ def run(tmp_path_factory):
     warc = shared_data("warc", "crawl-en-0000.warc.gz")
     out = tmp_path_factory.mktemp("show") / "run"
     r = gristmill("run", "--input", warc.resolve(), "--output", out, "--languages", "all",
-                  "--vocab-size", 1000, "--train-shards", 2, "--val-shards", 1)
+                  "--vocab-size", 1000, "--shard-tokens", 50_000)
     assert r.returncode == 0, r.stdout + r.stderr
     return out
 

@@ -8,7 +8,7 @@ import pytest
 from gristmill import tokfile
 from gristmill.transforms import tokenizer as T
 from gristmill.transforms.document import Document
-from gristmill.transforms.shards import write_one_shard
+from gristmill.transforms.shards import CODER, write_one_shard
 
 WORDS = ["river", "harbour", "council", "library", "weather", "market", "garden", "station",
          "morning", "evening", "visitors", "teachers", "bakers", "opened", "closed", "visited"]
@@ -76,9 +76,10 @@ def doc(doc_id, tokens):
 
 def test_shard_roundtrip_sorted_by_id(tmp_path, model):
     sp = T.load_processor(model)
-    docs = [doc(b"b", T.encode_docs(sp, ["The garden closed."])[0]),
-            doc(b"a", T.encode_docs(sp, ["The station opened in 2026."])[0])]
-    entry = write_one_shard(str(tmp_path), "train", 1, 3, docs, model, {"run_id": "t"}, {0: "x.warc.gz"})
+    docs = [doc(b"b" * 16, T.encode_docs(sp, ["The garden closed."])[0]),
+            doc(b"a" * 16, T.encode_docs(sp, ["The station opened in 2026."])[0])]
+    entry = write_one_shard(str(tmp_path), "train", 1, 3, map(CODER.encode, docs), model, {"run_id": "t"},
+                            {0: "x.warc.gz"})
     assert entry["path"] == "train-00001-of-00003.tok" and entry["num_docs"] == 2
     f = tokfile.TokFile(str(tmp_path / entry["path"]), verify=True)
     assert f.header.token_width == 2 and f.header.meta == {"run_id": "t"}
@@ -87,7 +88,8 @@ def test_shard_roundtrip_sorted_by_id(tmp_path, model):
     assert f.header.num_tokens == sum(d.tokens.size for d in docs)
     rows = pq.read_table(tmp_path / entry["metadata"]).to_pylist()
     assert [(r["id"], r["position"], r["num_tokens"], r["warc_file"]) for r in rows] == [
-        (b"a".hex(), 0, docs[1].tokens.size, "x.warc.gz"), (b"b".hex(), 1, docs[0].tokens.size, "x.warc.gz")]
+        ((b"a" * 16).hex(), 0, docs[1].tokens.size, "x.warc.gz"),
+        ((b"b" * 16).hex(), 1, docs[0].tokens.size, "x.warc.gz")]
     assert tokfile.sha256_file(str(tmp_path / entry["path"])) == entry["sha256"]
     assert not list(tmp_path.glob("*.inprogress"))
 
@@ -98,7 +100,7 @@ def test_empty_shard_and_corruption_detected(tmp_path, model):
     assert tokfile.TokFile(str(tmp_path / entry["path"]), verify=True).header.num_docs == 0
     sp = T.load_processor(model)
     entry = write_one_shard(str(tmp_path), "train", 0, 1,
-                            [doc(b"a", T.encode_docs(sp, ["The river."])[0])], model, {}, {})
+                            [CODER.encode(doc(b"a" * 16, T.encode_docs(sp, ["The river."])[0]))], model, {}, {})
     path = tmp_path / entry["path"]
     raw = bytearray(path.read_bytes())
     raw[tokfile.HEADER_SIZE] ^= 0xFF

@@ -1,33 +1,48 @@
 """Tokenize + WriteShards: documents -> `.tok` files and the metadata table
 (`docs/<split>-NNNNN-of-MMMMM.parquet`, one file per shard).
 
-Documents are assigned to a split and a shard by a hash of their id and cross one
-shuffle, as encoded bytes (text compressed), to the worker that writes their shard;
-it loads the tokenizer once, encodes the shard's documents in one batch (`[BOS] ids
-[EOS]`, a document that yields no token is rejected as `no_tokens`) and writes the
-two files. Tokenizing there rather than before the shuffle means the documents wait
-for the tokenizer's training inside that one shuffle instead of in a second copy.
+    Tokenize ─┬─ KeyByShard ═ GroupByShard ═ WriteShard ─┬─ AllShards
+              └─ TokenTotals (per split) ─ NumShards ────┘ (+ empty shards)
 
-Every declared shard is written, empty ones too, so the manifest always lists
-`MMMMM` files per split. Within a shard, documents are ordered by id, so the bytes do
-not depend on the runner's ordering; row i of a shard's Parquet file is document i of
-its `.tok` file. Each file is written under a temporary name and renamed when complete.
+Tokenize loads the tokenizer once per worker and encodes the documents of a bundle in
+batches (sentencepiece's thread pool): `[BOS] ids [EOS]`, uint16 when the vocabulary
+fits (else uint32), the text dropped; a document that yields no token is rejected as
+`no_tokens`. Only tokens and metadata cross the shuffle.
+
+The number of shards of a split is ceil(its tokens / `shard_tokens`) (at least 1): a
+shard holds `shard_tokens` on average whatever the size of the crawl. A document's
+split and shard come from hashes of its id, so the layout does not depend on the
+workers. WriteShard streams: the shard's documents are spilled to a local temporary
+file as they arrive (only id, offset and length, 32 bytes per document, stay in
+memory), sorted by id, and read back in that order into the payload file (tokens at
+their width, crc32 on the way) and the Parquet writer (row groups of ROW_GROUP rows);
+then the `.tok` is written front to back. Documents are never split.
+
+Every shard of the derived count is written, empty ones too. Each file is written under
+a temporary name unique to the attempt (`<name>.<random>.inprogress`) and renamed when
+complete, so a retried or speculative attempt never writes into another's file.
 """
 from __future__ import annotations
 
+import array
 import collections
 import hashlib
-import io
+import math
+import os
+import tempfile
+import uuid
+from typing import NamedTuple
 
 import apache_beam as beam
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.window import GlobalWindows
 
 from gristmill import tokfile
-from gristmill.transforms.document import PII_TYPES, QUALITY_SIGNALS, Document, DocumentCoder, Rejection
-from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted, StageOutputs
+from gristmill.transforms.document import PII_TYPES, QUALITY_SIGNALS, Document, DocumentCoder, Rejection, encoded_id
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted
 from gristmill.transforms.tokenizer import encode_docs, load_processor, model_info, shard_of, split_of
 
 STAGE = "tokenize"
@@ -45,6 +60,12 @@ METADATA_SCHEMA = pa.schema(
        ("position", pa.int64())])
 
 
+DEFAULT_SHARD_TOKENS = 1 << 27  # 134M tokens: 256 MiB of uint16 payload per shard
+ROW_GROUP = 8192                # metadata rows buffered before a Parquet row group is written
+BATCH_DOCS = 256                # documents per sentencepiece batch
+REPORT = "report"               # Tokenize's per-bundle token totals
+
+
 class _HashingWriter:
     def __init__(self, raw):
         self.raw, self.sha256 = raw, hashlib.sha256()
@@ -55,22 +76,26 @@ class _HashingWriter:
 
 
 def _write_renamed(path: str, write) -> str:
-    """write(file) into path + '.inprogress', then rename; return the sha256 of the bytes."""
-    tmp = path + ".inprogress"
+    """write(file) into a temporary name unique to this attempt, then rename to path;
+    return the sha256 of the bytes."""
+    tmp = f"{path}.{uuid.uuid4().hex}.inprogress"
     raw = FileSystems.create(tmp)
     out = _HashingWriter(raw)
     try:
         write(out)
-    finally:
+    except BaseException:
         raw.close()
+        FileSystems.delete([tmp])
+        raise
+    raw.close()
     if FileSystems.exists(path):
         FileSystems.delete([path])
     FileSystems.rename([tmp], [path])
     return out.sha256.hexdigest()
 
 
-def metadata_table(docs: list[Document], paths: dict, split: str, shard: int) -> pa.Table:
-    """One row per document, in shard order, with the METADATA_SCHEMA columns."""
+def metadata_columns(docs: list[Document], paths: dict, split: str, shard: int, first: int) -> dict:
+    """METADATA_SCHEMA columns of documents at positions first, first+1, ... of a shard."""
     cols = {
         "id": [d.id.hex() for d in docs], "url": [d.url for d in docs],
         "warc_file": [paths.get(d.input, "") for d in docs], "input": [d.input for d in docs],
@@ -87,108 +112,220 @@ def metadata_table(docs: list[Document], paths: dict, split: str, shard: int) ->
     cols["num_tokens"] = [int(d.tokens.size) for d in docs]
     cols["split"] = [split] * len(docs)
     cols["shard"] = [shard] * len(docs)
-    cols["position"] = list(range(len(docs)))
-    return pa.table(cols, schema=METADATA_SCHEMA)
+    cols["position"] = list(range(first, first + len(docs)))
+    return cols
 
 
-def write_one_shard(output_dir: str, split: str, shard: int, num_shards: int,
-                    docs: list[Document], model: bytes, meta: dict, paths: dict) -> dict:
-    """Write one shard file and its metadata file; return its manifest entry."""
-    docs = sorted(docs, key=lambda d: d.id)
+class _Spill:
+    """Encoded documents appended to a local temporary file in arrival order; `sorted()`
+    reads them back in order of id. Memory: 32 bytes per document."""
+
+    def __init__(self, dir: str):
+        self.file = tempfile.TemporaryFile(dir=dir)
+        self.ids, self.spans = bytearray(), array.array("Q")
+        self.end = 0
+
+    def add(self, encoded: bytes, doc_id: bytes) -> None:
+        self.file.write(encoded)
+        self.ids += doc_id
+        self.spans.extend((self.end, len(encoded)))
+        self.end += len(encoded)
+
+    def sorted(self):
+        self.file.flush()
+        ids = np.frombuffer(bytes(self.ids), dtype="S16")
+        spans = np.frombuffer(self.spans, dtype=np.uint64).reshape(-1, 2) if self.spans else np.zeros((0, 2))
+        fd = self.file.fileno()
+        for i in np.argsort(ids, kind="stable"):
+            yield CODER.decode(os.pread(fd, int(spans[i, 1]), int(spans[i, 0])))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def write_one_shard(output_dir: str, split: str, shard: int, num_shards: int, encoded, model: bytes,
+                    meta: dict, paths: dict, tmp_dir: str = "") -> dict:
+    """Write one shard file and its metadata file from the shard's documents (encoded
+    bytes with tokens, any order, any number: they are spilled to `tmp_dir`, never all
+    held); return its manifest entry."""
     info = model_info(model)
     name = tokfile.shard_name(split, shard, num_shards)
-    summary = {}
+    langs, pii_found = collections.Counter(), collections.Counter()
+    with tempfile.TemporaryDirectory(dir=tmp_dir or None, prefix="gristmill-shard-") as tmp:
+        spill = _Spill(tmp)
+        for e in encoded:
+            spill.add(e, encoded_id(e))
+        table_tmp = os.path.join(tmp, "metadata.parquet")
+        with tokfile.PayloadFile(info["vocab_size"], dir=tmp) as payload, \
+                pq.ParquetWriter(table_tmp, METADATA_SCHEMA, compression="zstd") as table:
+            rows: list[Document] = []
 
-    def write_tokens(out):
-        summary.update(tokfile.write_shard(
-            out, [d.tokens for d in docs], vocab_size=info["vocab_size"],
-            bos_id=info["bos_id"], eos_id=info["eos_id"], pad_id=info["pad_id"],
-            tokenizer_sha256=info["sha256"], shard_id=shard, num_shards=num_shards, meta=meta))
+            def flush_rows() -> None:
+                first = len(payload.lengths) - len(rows)
+                table.write_table(pa.table(metadata_columns(rows, paths, split, shard, first),
+                                           schema=METADATA_SCHEMA))
+                rows.clear()
 
-    def write_metadata(out):
-        buf = io.BytesIO()  # pyarrow wants a seekable sink; a shard's rows are small
-        pq.write_table(metadata_table(docs, paths, split, shard), buf, compression="zstd")
-        out.write(buf.getvalue())
+            for doc in spill.sorted():
+                try:
+                    payload.add(doc.tokens)
+                except ValueError as e:
+                    raise ValueError(f"shard {name}: document {doc.id.hex()}: {e}") from None
+                langs[doc.lang] += 1
+                pii_found.update(doc.pii)
+                rows.append(doc)
+                if len(rows) >= ROW_GROUP:
+                    flush_rows()
+            if rows or not payload.lengths:
+                flush_rows()
+            spill.close()
+            summary = {}
 
-    sha = _write_renamed(FileSystems.join(output_dir, name), write_tokens)
-    table_name = f"{METADATA_DIR}/{name.removesuffix('.tok')}.parquet"
-    _write_renamed(FileSystems.join(output_dir, table_name), write_metadata)
+            def write_tokens(out):
+                summary.update(payload.write_shard(
+                    out, bos_id=info["bos_id"], eos_id=info["eos_id"], pad_id=info["pad_id"],
+                    tokenizer_sha256=info["sha256"], shard_id=shard, num_shards=num_shards, meta=meta))
+
+            sha = _write_renamed(FileSystems.join(output_dir, name), write_tokens)
+        table_name = f"{METADATA_DIR}/{name.removesuffix('.tok')}.parquet"
+
+        def write_metadata(out):
+            with open(table_tmp, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    out.write(block)
+
+        _write_renamed(FileSystems.join(output_dir, table_name), write_metadata)
     return {"split": split, "shard": shard, "path": name, "metadata": table_name,
             "num_tokens": summary["num_tokens"], "num_docs": summary["num_docs"], "sha256": sha,
             "payload_crc32": summary["payload_crc32"],
-            "languages": dict(collections.Counter(d.lang for d in docs)),
-            "pii_found": dict(sum((collections.Counter(d.pii) for d in docs), collections.Counter()))}
+            "languages": dict(sorted(langs.items())), "pii_found": dict(sorted(pii_found.items()))}
 
 
-class WriteShard(Counted):
-    """((split, shard), encoded documents) -> the shard's manifest entry; `no_tokens`
-    rejections and per-bundle counts tagged. The tokenizer is loaded once per worker."""
+class Tokenize(Counted):
+    """Documents -> documents with tokens and no text (`no_tokens` rejected), per-bundle
+    counts, and per-bundle token totals per split on REPORT: {split: [text bytes, tokens
+    between BOS and EOS, byte-fallback tokens, total tokens]}. The tokenizer is loaded
+    once per worker; a bundle's documents are encoded BATCH_DOCS at a time."""
 
-    def __init__(self, output_dir: str, num_shards: dict, meta: dict):
+    def __init__(self, val_fraction: float, batch: int = BATCH_DOCS):
         super().__init__(STAGE)
-        self.output_dir, self.num_shards, self.meta = output_dir, num_shards, meta
+        self.val_fraction, self.batch = val_fraction, batch
         self._sp, self._model = None, None
 
-    def process(self, kv, model, inputs):
-        (split, shard), encoded = kv
+    def start_bundle(self):
+        super().start_bundle()
+        self._pending: list[Document] = []
+        self._totals = collections.defaultdict(lambda: [0, 0, 0, 0])
+
+    def process(self, doc: Document, model: bytes):
         if model is not self._model:  # the side input is one object per worker: load once
             self._sp, self._model = load_processor(model), model
             self._is_byte = np.array([self._sp.IsByte(i) for i in range(self._sp.vocab_size())])
-        docs = [CODER.decode(e) for e in encoded]
-        kept, text_bytes, fallback = [], 0, 0
+        self._pending.append(doc)
+        if len(self._pending) >= self.batch:
+            yield from self._encode()
+
+    def _encode(self):
+        docs, self._pending = self._pending, []
+        if not docs:
+            return
         for doc, ids in zip(docs, encode_docs(self._sp, [d.text for d in docs])):
             if ids.size <= 2:
                 yield from self.route(Rejection.of(doc, STAGE, "no_tokens"))
                 continue
-            self.count(KEPT)
-            text_bytes += len(doc.text.encode("utf-8", "surrogatepass"))
-            fallback += int(np.count_nonzero(self._is_byte[ids[1:-1]]))
+            t = self._totals[split_of(doc.id, self.val_fraction)]
+            t[0] += len(doc.text.encode("utf-8", "surrogatepass"))
+            t[1] += ids.size - 2
+            t[2] += int(np.count_nonzero(self._is_byte[ids[1:-1]]))
+            t[3] += ids.size
             doc.text, doc.tokens = "", ids
-            kept.append(doc)
+            yield from self.route(doc)
+
+    def finish_bundle(self):
+        for item in self._encode():
+            yield item if isinstance(item, beam.pvalue.TaggedOutput) else GlobalWindows.windowed_value(item)
+        if self._totals:
+            yield beam.pvalue.TaggedOutput(REPORT, GlobalWindows.windowed_value(dict(self._totals)))
+        yield from super().finish_bundle()
+
+
+def _sum_totals(parts) -> dict:
+    out: dict = {}
+    for part in parts:
+        for split, t in part.items():
+            out[split] = [a + b for a, b in zip(out.get(split, [0, 0, 0, 0]), t)]
+    return out
+
+
+def num_shards(totals: dict, shard_tokens: int) -> dict:
+    """Shards per split: ceil(tokens / shard_tokens), at least 1."""
+    return {split: max(1, math.ceil(totals.get(split, [0] * 4)[3] / shard_tokens)) for split in ("train", "val")}
+
+
+class WriteShard(Counted):
+    """((split, shard), encoded documents) -> the shard's manifest entry."""
+
+    def __init__(self, output_dir: str, meta: dict, tmp_dir: str = ""):
+        super().__init__(STAGE)
+        self.output_dir, self.meta, self.tmp_dir = output_dir, meta, tmp_dir
+
+    def process(self, kv, model, inputs, shards):
+        (split, shard), encoded = kv
         paths = {i["input"]: i["path"] for i in inputs}
-        entry = write_one_shard(self.output_dir, split, shard, self.num_shards[split], kept, model,
-                                self.meta, paths)
-        # for the tokenizer's report: text bytes per token (BOS/EOS not counted), byte-fallback pieces
-        yield {**entry, "text_bytes": text_bytes, "byte_fallback_tokens": fallback}
+        yield write_one_shard(self.output_dir, split, shard, shards[split], encoded, model, self.meta, paths,
+                              self.tmp_dir)
+
+
+class ShardOutputs(NamedTuple):
+    kept: beam.PCollection      # one manifest entry (dict) per shard file
+    rejected: beam.PCollection  # Rejection (no_tokens)
+    counts: beam.PCollection    # (stage, counts) per bundle
+    report: beam.PCollection    # singleton {split: [text bytes, tokens, byte-fallback tokens, total tokens]}
 
 
 class WriteShards(beam.PTransform):
-    """Documents -> StageOutputs(kept: one manifest entry (dict) per shard file, ...).
+    """Documents -> ShardOutputs.
 
     `model` is the singleton PCollection of tokenizer bytes (b"" when nothing survived:
     then no shard is written), `inputs` the run's input entries (for the WARC paths).
     """
 
-    def __init__(self, output_dir: str, num_shards: dict, val_fraction: float, model, inputs,
-                 meta: dict):
+    def __init__(self, output_dir: str, shard_tokens: int, val_fraction: float, model, inputs, meta: dict,
+                 tmp_dir: str = ""):
         super().__init__()
-        self.output_dir, self.num_shards, self.val_fraction = output_dir, num_shards, val_fraction
-        self.model, self.inputs, self.meta = model, inputs, meta
+        self.output_dir, self.shard_tokens, self.val_fraction = output_dir, shard_tokens, val_fraction
+        self.model, self.inputs, self.meta, self.tmp_dir = model, inputs, meta, tmp_dir
 
-    def expand(self, docs) -> StageOutputs:
-        every_shard = [(split, i) for split, n in self.num_shards.items() for i in range(n)]
-        out_dir, num_shards, meta, val = self.output_dir, self.num_shards, self.meta, self.val_fraction
-
-        def key(doc: Document):
-            split = split_of(doc.id, val)
-            return (split, shard_of(doc.id, num_shards[split])), CODER.encode(doc)
-
-        def write_empty(key, model, written):
-            if model and key not in {(s["split"], s["shard"]) for s in written}:
-                yield write_one_shard(out_dir, *key, num_shards[key[0]], [], model, meta, {})
-
+    def expand(self, docs) -> ShardOutputs:
+        out_dir, meta, val, shard_tokens = self.output_dir, self.meta, self.val_fraction, self.shard_tokens
         model = beam.pvalue.AsSingleton(self.model)
-        # the documents cross the shuffle as their encoded bytes: a local runner's grouping
-        # table then holds bytes, not decoded objects
-        out = (docs
-               | "KeyByShard" >> beam.Map(key).with_output_types(tuple[tuple[str, int], bytes])
-               | "GroupByShard" >> beam.GroupByKey()
-               | "WriteShard" >> beam.ParDo(WriteShard(out_dir, num_shards, meta), model,
-                                            beam.pvalue.AsList(self.inputs))
-               .with_outputs(REJECTED, COUNTS, main=KEPT))
-        out[REJECTED].element_type = Rejection
+        tok = docs | "Tokenize" >> beam.ParDo(Tokenize(val), model).with_outputs(REJECTED, COUNTS, REPORT,
+                                                                                 main=KEPT)
+        tok[REJECTED].element_type = Rejection
+        report = tok[REPORT] | "TokenTotals" >> beam.CombineGlobally(_sum_totals)
+        shards = report | "NumShards" >> beam.Map(num_shards, shard_tokens)
+
+        def key(doc: Document, shards: dict):
+            split = split_of(doc.id, val)
+            return (split, shard_of(doc.id, shards[split])), CODER.encode(doc)
+
+        def write_empty(_, model, shards, written):
+            done = {(s["split"], s["shard"]) for s in written}
+            for split, n in (shards.items() if model else ()):
+                for i in range(n):
+                    if (split, i) not in done:
+                        yield write_one_shard(out_dir, split, i, n, [], model, meta, {})
+
+        # documents cross the shuffle as their encoded bytes (tokens at their width, no text)
+        written = (tok[KEPT]
+                   | "KeyByShard" >> beam.Map(key, beam.pvalue.AsSingleton(shards))
+                   .with_output_types(tuple[tuple[str, int], bytes])
+                   | "GroupByShard" >> beam.GroupByKey()
+                   | "WriteShard" >> beam.ParDo(WriteShard(out_dir, meta, self.tmp_dir), model,
+                                                beam.pvalue.AsList(self.inputs), beam.pvalue.AsSingleton(shards)))
         empty = (docs.pipeline
-                 | "EveryShard" >> beam.Create(every_shard)
-                 | "WriteEmptyShards" >> beam.FlatMap(write_empty, model, beam.pvalue.AsList(out[KEPT])))
-        shards = (out[KEPT], empty) | "AllShards" >> beam.Flatten()
-        return StageOutputs(shards, out[REJECTED], out[COUNTS])
+                 | "EveryShard" >> beam.Create([None])
+                 | "WriteEmptyShards" >> beam.FlatMap(write_empty, model, beam.pvalue.AsSingleton(shards),
+                                                      beam.pvalue.AsList(written)))
+        entries = (written, empty) | "AllShards" >> beam.Flatten()
+        return ShardOutputs(entries, tok[REJECTED], tok[COUNTS], report)
