@@ -48,7 +48,8 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
         docs = outputs[label].kept
     model = docs | "TrainTokenizer" >> tokenizer.TrainTokenizer(tokenizer.TokenizerConfig(
         vocab_size=cfg.vocab_size, model_path=cfg.tokenizer_model, sample_docs=cfg.tokenizer_sample_docs,
-        sample_bytes=int(cfg.tokenizer_sample_mb * 1e6), val_fraction=cfg.val_fraction))
+        sample_bytes=int(cfg.tokenizer_sample_mb * 1e6), val_fraction=cfg.val_fraction,
+        num_threads=cfg.tokenizer_threads))
     outputs["WriteShards"] = docs | "WriteShards" >> WriteShards(
         cfg.output, cfg.shard_tokens, cfg.val_fraction, model, read.inputs,
         {"run_id": cfg.run_id, "config_sha256": digest}, cfg.tmp_dir)

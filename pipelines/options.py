@@ -94,6 +94,8 @@ class GristmillOptions(PipelineOptions):
         a("--tokenizer-model", default="", help="a sentencepiece .model to use instead of training one")
         a("--tokenizer-sample-docs", type=int, default=200_000,
           help="documents (smallest id hashes) the tokenizer trains on, at most")
+        a("--tokenizer-threads", type=int, default=16,
+          help="sentencepiece training threads: the model depends on this number, not on the machine")
         a("--tokenizer-sample-mb", type=float, default=32,
           help="MB of text the tokenizer trains on, at most (bounds the memory of its worker)")
         a("--val-fraction", type=float, default=0.01, help="share of documents in the val split (by id hash)")
@@ -122,6 +124,7 @@ class JobConfig:
     tokenizer_model: str
     tokenizer_sample_docs: int
     tokenizer_sample_mb: float
+    tokenizer_threads: int
     val_fraction: float
     shard_tokens: int
     tmp_dir: str
@@ -139,7 +142,7 @@ class JobConfig:
                 "max_record_bytes": self.read.max_record_bytes, "extract_timeout": self.extract_timeout,
                 "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
                 "tokenizer_sample_docs": self.tokenizer_sample_docs,
-                "tokenizer_sample_mb": self.tokenizer_sample_mb, "val_fraction": self.val_fraction,
+                "tokenizer_sample_mb": self.tokenizer_sample_mb, "tokenizer_threads": self.tokenizer_threads, "val_fraction": self.val_fraction,
                 "shard_tokens": self.shard_tokens,
                 "max_error_rate": self.max_error_rate}
 
@@ -214,6 +217,7 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
     _need(o.http_retries >= 0, f"--http-retries {o.http_retries}: must be >= 0")
     _need(o.http_backoff_s >= 0, f"--http-backoff-s {o.http_backoff_s}: must be >= 0")
     _need(o.tokenizer_sample_mb > 0, "--tokenizer-sample-mb must be > 0")
+    _need(1 <= o.tokenizer_threads <= 1024, f"--tokenizer-threads {o.tokenizer_threads}: must be within [1, 1024]")
     _need(o.url_soft_banned_threshold >= 1, f"--url-soft-banned-threshold {o.url_soft_banned_threshold}: must be >= 1")
     url_cfg = _url_filter_config(o)
     try:
@@ -278,6 +282,6 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         extract_timeout=o.extract_timeout, languages=languages, lang_min_score=o.lang_min_score,
         langid_model=o.langid_model, url_filter=url_cfg, dedup=dedup_cfg, pii=pii_cfg, vocab_size=o.vocab_size,
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,
-        tokenizer_sample_mb=o.tokenizer_sample_mb,
+        tokenizer_sample_mb=o.tokenizer_sample_mb, tokenizer_threads=o.tokenizer_threads,
         val_fraction=o.val_fraction, shard_tokens=o.shard_tokens, tmp_dir=o.tmp_dir,
         max_error_rate=o.max_error_rate)

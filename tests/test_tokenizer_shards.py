@@ -1,5 +1,6 @@
 import io
 import itertools
+import pathlib
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -36,6 +37,22 @@ def test_train_bpe_llama_options(model):
     assert sp.encode("2026", out_type=str)[-4:] == ["2", "0", "2", "6"]  # split_digits
     assert sp.decode(sp.encode("Straße 42 — ok\ttab")) == "Straße 42 — ok\ttab"  # byte fallback
     assert T.train_bpe(LINES, T.TokenizerConfig(vocab_size=400)) == model  # deterministic
+
+
+def test_training_threads_fixed_model_whatever_the_cores(model):
+    """The model depends on num_threads (a recorded setting), not on the cores the
+    process may use: one core, trained in a child process, gives the same bytes."""
+    import hashlib
+    import shutil
+    import subprocess
+    import sys
+    code = ("import hashlib, sys; from tests.test_tokenizer_shards import LINES; from gristmill.transforms import "
+            "tokenizer as T; sys.stdout.write(hashlib.sha256(T.train_bpe(LINES, T.TokenizerConfig(vocab_size=400)))"
+            ".hexdigest())")
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    one_core = subprocess.run([*pin, sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              cwd=str(pathlib.Path(__file__).resolve().parents[1])).stdout
+    assert T.TokenizerConfig().num_threads == 16 and one_core == hashlib.sha256(model).hexdigest()
 
 
 def test_vocab_too_high_is_capped(caplog):
