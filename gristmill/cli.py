@@ -22,6 +22,7 @@ commands:
   eval dedup    near-duplicate precision/recall/F1 on a labelled set, beside datasketch
   eval dedup-set  build such a set from real articles with near-duplicate variants
   eval pii      PII precision/recall per type (exact span and overlap) on a presidio-research set
+  eval langid   language ID accuracy per language on a folder of <code>.txt sentence files
 
 `gristmill COMMAND --help` shows each command's options."""
 
@@ -85,7 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         if what == "pii":
             from gristmill.pipelines.eval_pii import main as eval_pii
             return eval_pii(rest[1:])
-        print(f"gristmill eval: say what to evaluate: dedup, dedup-set or pii (got {what!r})", file=sys.stderr)
+        if what == "langid":
+            from gristmill.pipelines.eval_langid import main as eval_langid
+            return eval_langid(rest[1:])
+        print(f"gristmill eval: say what to evaluate: dedup, dedup-set, pii or langid (got {what!r})",
+              file=sys.stderr)
         return 2
     if command == "train":
         from gristmill.model.train import main as train

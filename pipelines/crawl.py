@@ -38,7 +38,8 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
     for label, stage in [
         ("UrlFilter", url_filter.UrlFilterStage(cfg.url_filter)),
         ("Extract", extract.Extract(extract.ExtractConfig(timeout_s=cfg.extract_timeout))),
-        ("LangId", langid.LangId(langid.LangIdConfig(cfg.languages, cfg.lang_min_score, cfg.langid_model))),
+        ("LangId", langid.LangId(langid.LangIdConfig(
+            cfg.languages, cfg.lang_min_score, cfg.langid_model, cfg.lang_min_scores))),
         ("Quality", quality.Quality()),
         ("UrlDedup", url_dedup.UrlDedup()),
         ("MinHashDedup", dedup.MinHashDedup(cfg.dedup)),

@@ -42,8 +42,12 @@ class GristmillOptions(PipelineOptions):
         a("--http-backoff-s", type=float, default=httpfs.RetryPolicy.backoff_s,
           help="first wait before an http(s) retry, doubled each time, with jitter")
         a("--output", help="run directory (local or gs://); must not hold a finished run")
-        a("--languages", default="en", help="comma-separated lid.176 codes to keep; 'all' keeps every language")
-        a("--lang-min-score", type=float, default=0.65, help="minimum lid.176 probability (FineWeb/DCLM)")
+        a("--languages", default="en",
+          help="comma-separated language codes to keep (ISO 639-1/-3 or BCP 47: nb, no and nor are the "
+               "same); 'all' keeps every language")
+        a("--lang-min-score", type=float, default=0.65, help="minimum language probability (FineWeb/DCLM)")
+        a("--lang-min-scores", default="",
+          help="per-language minimum probabilities overriding --lang-min-score, e.g. 'zh=0.5,no=0.4'")
         a("--langid-model", default="", help="fastText model (lid.176.bin, GlotLID); default: the bundled lid.176.ftz")
         a("--url-blocklist", action="append",
           help="blocked domains (and pages): a domain-per-line file, a UT1 blacklist folder or "
@@ -116,6 +120,7 @@ class JobConfig:
     extract_timeout: float
     languages: tuple[str, ...]   # () = all
     lang_min_score: float
+    lang_min_scores: tuple
     langid_model: str
     url_filter: url_filter.UrlFilterConfig
     dedup: dedup.DedupConfig
@@ -133,6 +138,7 @@ class JobConfig:
     def recorded(self) -> dict:
         """The settings that decide the output (manifest, shard headers, config digest)."""
         return {"languages": ",".join(self.languages) or "all", "lang_min_score": self.lang_min_score,
+                "lang_min_scores": ",".join(f"{c}={v:g}" for c, v in self.lang_min_scores),
                 "langid_model": self.langid_model, **_url_recorded(self.url_filter),
                 **{f"dedup_{k}": v for k, v in dataclasses.asdict(self.dedup).items() if k != "batch"},
                 "pii_entities": ",".join(self.pii.entities), "pii_operator": self.pii.operator,
@@ -258,12 +264,23 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         except Exception as e:
             raise UsageError(f"--tokenizer-model {o.tokenizer_model}: not a sentencepiece model ({e})")
     languages = () if o.languages == "all" else tuple(
-        dict.fromkeys(x.strip() for x in o.languages.split(",") if x.strip()))
-    _need(o.languages == "all" or bool(languages), "--languages: give lid.176 codes (en,de) or 'all'")
-    if languages:
+        dict.fromkeys(langid.canonical(x) for x in o.languages.split(",") if x.strip()))
+    _need(o.languages == "all" or bool(languages), "--languages: give language codes (en,de) or 'all'")
+    min_scores = []
+    for item in (x.strip() for x in o.lang_min_scores.split(",") if x.strip()):
+        code, _, value = item.partition("=")
+        try:
+            score = float(value)
+        except ValueError:
+            score = -1.0
+        _need(bool(code.strip()) and 0 <= score <= 1,
+              f"--lang-min-scores {item!r}: give code=score with the score within [0, 1]")
+        min_scores.append((langid.canonical(code), score))
+    named = languages + tuple(c for c, _ in min_scores)
+    if named:
         known = langid.labels(langid.load_model(o.langid_model))
-        unknown = [x for x in languages if x not in known]
-        _need(not unknown, f"--languages: the language model has no label {','.join(unknown)} "
+        unknown = [x for x in dict.fromkeys(named) if x not in known]
+        _need(not unknown, f"--languages/--lang-min-scores: the language model has no label {','.join(unknown)} "
                            f"(it knows {len(known)}, e.g. en, de, fr, zh, ja)")
     out = o.output.rstrip("/")
     _need(not FileSystems.exists(f"{out}/manifest.json"),
@@ -280,6 +297,7 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         read=read_warc.ReadConfig(max_record_bytes=o.max_record_bytes, range_bytes=o.range_bytes or
                                   read_warc.auto_range_bytes(read_warc.known_bytes(inputs.values()), local_workers)),
         extract_timeout=o.extract_timeout, languages=languages, lang_min_score=o.lang_min_score,
+        lang_min_scores=tuple(min_scores),
         langid_model=o.langid_model, url_filter=url_cfg, dedup=dedup_cfg, pii=pii_cfg, vocab_size=o.vocab_size,
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,
         tokenizer_sample_mb=o.tokenizer_sample_mb, tokenizer_threads=o.tokenizer_threads,

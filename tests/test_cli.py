@@ -63,6 +63,8 @@ def one_line_error(r, code=2):
 
 @pytest.mark.parametrize("flag,value,message", [
     ("--languages", "xx", "no label xx"),
+    ("--lang-min-scores", "de=2", "--lang-min-scores 'de=2': give code=score"),
+    ("--lang-min-scores", "qq=0.5", "no label qq"),
     ("--vocab-size", "10", "--vocab-size 10: must be at least 512"),
     ("--val-fraction", "1.5", "--val-fraction 1.5"),
     ("--lang-min-score", "2", "--lang-min-score 2.0"),

@@ -89,3 +89,51 @@ def test_langid_keep_set_and_threshold(model):
     assert langid.langid(d, model, cfg)[0] == "language_not_kept"
     assert isinstance(langid.langid(d, model, langid.LangIdConfig(languages=("en", "de"))), Document)
     assert langid.langid(d, model, langid.LangIdConfig(languages=(), min_score=0.99999))[0] == "language_score_low"
+
+
+@pytest.mark.parametrize("code,want", [
+    ("nb", "no"), ("no", "no"), ("nor", "no"), ("nob", "no"), ("__label__no", "no"), ("nn", "nn"), ("nno", "nn"),
+    ("eng", "en"), ("eng_Latn", "en"), ("__label__zho_Hans", "zh"), ("cmn", "zh"), ("arb", "ar"), ("iw", "he"),
+    ("EN", "en"), ("de-AT", "de"),
+])
+def test_language_codes_are_canonical(code, want):
+    assert langid.canonical(code) == want
+
+
+def test_per_language_thresholds(model):
+    d = Document(id="d", url="u", input=0, offset=0,
+                 text="Der Stadtrat hat am Dienstag über den neuen Haushalt gesprochen.")
+    _, score = langid.predict(model, d.text)
+    strict = langid.LangIdConfig(languages=(), min_score=0.0, min_scores=(("de", min(1.0, score + 0.01)),))
+    assert langid.langid(d, model, strict)[0] == "language_score_low"
+    lenient = langid.LangIdConfig(languages=(), min_score=1.0, min_scores=(("de", score - 0.01), ("en", 1.0)))
+    assert isinstance(langid.langid(d, model, lenient), Document)
+
+
+def test_serbo_croatian_goes_to_its_member_language(model):
+    text = "Grad je poznat po starim crkvama i lijepim trgovima."
+    labels = model.predict(text, k=4)[0]
+    lang, score = langid.predict(model, text)
+    assert lang in ("hr", "sr", "bs") and 0 < score <= 1
+    if labels[0] != "__label__sh":
+        assert lang == langid.canonical(labels[0])
+
+
+def test_eval_langid_on_a_small_folder(tmp_path):
+    from gristmill.pipelines.eval_langid import evaluate
+    (tmp_path / "de.txt").write_text("Der Stadtrat hat am Dienstag über den neuen Haushalt gesprochen.\n"
+                                     "Die Bibliothek öffnet morgen wieder ihre Türen.\n")
+    (tmp_path / "nb.txt").write_text("Kommunestyret diskuterte det nye budsjettet for biblioteket på tirsdag.\n")
+    (tmp_path / "zz.txt").write_text("qwerty\n")
+    rep = evaluate(str(tmp_path))
+    assert rep["languages"]["nb"]["canonical"] == "no" and rep["languages"]["nb"]["known"]
+    assert rep["languages"]["de"]["accuracy"] == 1.0 and not rep["languages"]["zz"]["known"]
+    assert rep["known"] == 2 and rep["sentences"] == 4
+
+
+def test_eval_langid_on_the_shared_sentences():
+    from gristmill.pipelines.eval_langid import evaluate
+    from tests.conftest import shared_data
+    rep = evaluate(str(shared_data("langid", "sentences")), limit=300)
+    assert rep["known"] == 67 and rep["languages"]["nb"]["accuracy"] > 0.7  # nb = lid.176's no
+    assert rep["accuracy"] >= 0.89

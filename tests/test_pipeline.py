@@ -222,6 +222,16 @@ def _run_outputs(out, manifest):
     return {os.path.relpath(f, out): hashlib.sha256(open(f, "rb").read()).hexdigest() for f in files}
 
 
+def test_language_codes_and_thresholds_from_the_command_line(tmp_path):
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc, PAGES)
+    opts = PipelineOptions(options_argv([warc], tmp_path / "o", languages="nb,nor,en,eng_Latn",
+                                        lang_min_scores="nob=0.4,zh=0.5"))
+    cfg = job_config(opts.view_as(GristmillOptions))
+    assert cfg.languages == ("no", "en") and cfg.lang_min_scores == (("no", 0.4), ("zh", 0.5))
+    assert cfg.recorded()["languages"] == "no,en" and cfg.recorded()["lang_min_scores"] == "no=0.4,zh=0.5"
+
+
 def test_one_warc_spreads_over_two_workers_with_the_same_output(tmp_path):
     from gristmill.sampledata import write_sample
     warc = tmp_path / "one.warc.gz"
