@@ -23,6 +23,7 @@ commands:
   eval dedup-set  build such a set from real articles with near-duplicate variants
   eval pii      PII precision/recall per type (exact span and overlap) on a presidio-research set
   eval langid   language ID accuracy per language on a folder of <code>.txt sentence files
+  eval extraction  main-text P/R/F1 and ms/page of Extract beside plain trafilatura on labelled pages
 
 `gristmill COMMAND --help` shows each command's options."""
 
@@ -86,10 +87,13 @@ def main(argv: list[str] | None = None) -> int:
         if what == "pii":
             from gristmill.pipelines.eval_pii import main as eval_pii
             return eval_pii(rest[1:])
+        if what == "extraction":
+            from gristmill.pipelines.eval_extraction import main as eval_extraction
+            return eval_extraction(rest[1:])
         if what == "langid":
             from gristmill.pipelines.eval_langid import main as eval_langid
             return eval_langid(rest[1:])
-        print(f"gristmill eval: say what to evaluate: dedup, dedup-set, pii or langid (got {what!r})",
+        print(f"gristmill eval: say what to evaluate: dedup, dedup-set, pii, langid or extraction (got {what!r})",
               file=sys.stderr)
         return 2
     if command == "train":
