@@ -16,3 +16,16 @@ def report(prog: str, err: BaseException) -> int:
     msg = " ".join(str(err).split())  # one line, whatever the message holds
     print(f"{prog}: {msg}", file=sys.stderr, flush=True)
     return 2
+
+
+def load_json_file(path, flag: str):
+    """The JSON in the file a command-line flag names, or a UsageError saying why not."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except OSError as e:
+        raise UsageError(f"{flag} {path}: {e.strerror}") from None
+    except ValueError as e:
+        raise UsageError(f"{flag} {path}: not JSON ({e})") from None

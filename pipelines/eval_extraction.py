@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import collections
 import gzip
-import json
 import os
 import re
 import statistics
 import sys
 import time
 
-from gristmill.usage import UsageError, report as usage_report
+from gristmill.usage import UsageError, load_json_file, report as usage_report
 
 _TOKEN = re.compile(r"\w+")
 
@@ -69,13 +68,7 @@ def load_pages(html_dir: str, truth_file: str) -> list[tuple[str, str, str]]:
     """[(id, decoded html, expected body)] sorted by id."""
     from gristmill.transforms.charset import decode_html
 
-    try:
-        with open(truth_file, encoding="utf-8") as f:
-            truth = json.load(f)
-    except OSError as e:
-        raise UsageError(f"--truth {truth_file}: {e.strerror}") from None
-    except ValueError as e:
-        raise UsageError(f"--truth {truth_file}: not JSON ({e})") from None
+    truth = load_json_file(truth_file, "--truth")
     if not isinstance(truth, dict) or not all(isinstance(v, dict) and "articleBody" in v for v in truth.values()):
         raise UsageError(f"--truth {truth_file}: expected {{id: {{articleBody, ...}}}}")
     pages = []

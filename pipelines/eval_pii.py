@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import sys
 from typing import Optional
 
-from gristmill.usage import UsageError, report as usage_report
+from gristmill.usage import UsageError, load_json_file, report as usage_report
 
 REFERENCE = {"precision": 0.970, "recall": 0.784}  # presidio 2.2.366 pattern recognizers, whole set
 
@@ -28,13 +27,7 @@ def _pr(tp: int, n_pred: int, n_gold: int) -> dict:
 
 
 def load(path) -> list[dict]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except OSError as e:
-        raise UsageError(f"--data {path}: {e.strerror}") from None
-    except ValueError as e:
-        raise UsageError(f"--data {path}: not JSON ({e})") from None
+    data = load_json_file(path, "--data")
     if not isinstance(data, list) or not all(isinstance(s, dict) and "full_text" in s and "spans" in s for s in data):
         raise UsageError(f"--data {path}: expected a list of {{full_text, spans}} (presidio-research layout)")
     return data
