@@ -85,8 +85,7 @@ def write(million_tokens: int) -> dict:
 
     from gristmill.transforms import tokenizer as T
     from gristmill.transforms.document import Document
-    from gristmill.transforms.shards import CODER
-    from gristmill.transforms import shards
+    from gristmill.transforms.shards import CODER, write_one_shard
 
     model = T.train_bpe((ln for t in articles()[:40] for ln in T.training_lines(t)),
                         T.TokenizerConfig(vocab_size=2000))
@@ -111,7 +110,7 @@ def write(million_tokens: int) -> dict:
         out = os.path.join(tmp, "run")
         os.mkdir(out)
         start = time.perf_counter()
-        entry = shards.write_one_shard(out, "train", 0, 1, docs(), model, {}, {}, tmp_dir=tmp)
+        entry = write_one_shard(out, "train", 0, 1, docs(), model, {}, {}, tmp_dir=tmp)
         wall = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"tokens": entry["num_tokens"], "wall_s": wall, "rss_mb": rss, "rss_before_mb": rss_before,

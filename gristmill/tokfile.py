@@ -14,6 +14,7 @@ import array
 import dataclasses
 import hashlib
 import json
+import shutil
 import struct
 import tempfile
 import zlib
@@ -119,8 +120,7 @@ class PayloadFile:
         out.write(header.pack())
         self.file.flush()
         self.file.seek(0)
-        for block in iter(lambda: self.file.read(1 << 20), b""):
-            out.write(block)
+        shutil.copyfileobj(self.file, out, 1 << 20)
         out.write(b"\0" * (index_offset - payload_end))
         out.write(index)
         return {"num_tokens": num_tokens, "num_docs": header.num_docs,

@@ -150,7 +150,7 @@ class WriteRejected(beam.PTransform):
 
 
 def finish(_, out, run_id, version, config, config_sha256, max_error_rate, counts, shards, inputs,
-           model, rejected_files, token_totals=None) -> str:
+           model, rejected_files, token_totals) -> str:
     """tokenizer.model, stats.json, then manifest.json; or stats.json and RunFailed."""
     inputs = sorted(inputs, key=lambda x: x["input"])
     stats = stage_stats(counts, sum(i["records"] for i in inputs))
@@ -163,7 +163,7 @@ def finish(_, out, run_id, version, config, config_sha256, max_error_rate, count
         splits.setdefault(s["split"], []).append(
             {k: s[k] for k in ("path", "metadata", "num_tokens", "num_docs", "sha256", "payload_crc32")})
     stats["tokens"] = {k: sum(s["num_tokens"] for s in v) for k, v in splits.items()}
-    stats["tokenizer"] = tokenizer_report(token_totals or {})
+    stats["tokenizer"] = tokenizer_report(token_totals)
     stats["documents"] = {k: sum(s["num_docs"] for s in v) for k, v in splits.items()}
     if sum(stats["documents"].values()) != stats["documents_kept"]:
         stats["accounting_ok"] = False

@@ -29,6 +29,7 @@ import collections
 import hashlib
 import math
 import os
+import shutil
 import tempfile
 import uuid
 from typing import NamedTuple
@@ -191,8 +192,7 @@ def write_one_shard(output_dir: str, split: str, shard: int, num_shards: int, en
 
         def write_metadata(out):
             with open(table_tmp, "rb") as f:
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    out.write(block)
+                shutil.copyfileobj(f, out, 1 << 20)
 
         _write_renamed(FileSystems.join(output_dir, table_name), write_metadata)
     return {"split": split, "shard": shard, "path": name, "metadata": table_name,
@@ -262,11 +262,10 @@ def num_shards(totals: dict, shard_tokens: int) -> dict:
     return {split: max(1, math.ceil(totals.get(split, [0] * 4)[3] / shard_tokens)) for split in ("train", "val")}
 
 
-class WriteShard(Counted):
+class WriteShard(beam.DoFn):
     """((split, shard), encoded documents) -> the shard's manifest entry."""
 
     def __init__(self, output_dir: str, meta: dict, tmp_dir: str = ""):
-        super().__init__(STAGE)
         self.output_dir, self.meta, self.tmp_dir = output_dir, meta, tmp_dir
 
     def process(self, kv, model, inputs, shards):
