@@ -143,10 +143,10 @@ def fmt(x, spec: str = ".1f") -> str:
     return "n/a" if x is None or x != x else format(x, spec)
 
 
-def run_pinned_json(argv: list[str], what: str) -> dict:
+def run_pinned_json(argv: list[str], what: str, python: str = sys.executable) -> dict:
     """Run `python ARGV` in a fresh process pinned to core 0; the JSON of its last line."""
     pin = ["taskset", "-c", "0"] if hasattr(os, "sched_setaffinity") else []
-    r = subprocess.run([*pin, sys.executable, *argv], cwd=REPO, capture_output=True, text=True)
+    r = subprocess.run([*pin, python, *argv], cwd=REPO, capture_output=True, text=True)
     if r.returncode:
         raise SystemExit(f"{what} failed: {r.stderr.strip().splitlines()[-3:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])

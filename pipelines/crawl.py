@@ -37,7 +37,8 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
     docs = read.kept
     for label, stage in [
         ("UrlFilter", url_filter.UrlFilterStage(cfg.url_filter)),
-        ("Extract", extract.Extract(extract.ExtractConfig(timeout_s=cfg.extract_timeout))),
+        ("Extract", extract.Extract(extract.ExtractConfig(
+            timeout_s=cfg.extract_timeout, fast=cfg.extract_mode == "fast"))),
         ("LangId", langid.LangId(langid.LangIdConfig(
             cfg.languages, cfg.lang_min_score, cfg.langid_model, cfg.lang_min_scores))),
         ("Quality", quality.Quality()),

@@ -91,6 +91,9 @@ class GristmillOptions(PipelineOptions):
           help="a .warc.gz larger than this is read in ranges of this size, spread over workers; "
                "0 = 64 MiB, or on a local runner about 8 ranges per worker (at least 1 MiB)")
         a("--warc-prefix", default=read_warc.CC_ENDPOINT, help="prefix for relative paths in a warc.paths list")
+        a("--extract-mode", choices=("fast", "full"), default="fast",
+          help="fast: trafilatura's fast pass, the full pass only where it looks like a miss "
+               "(transforms/extract.py); full: the full pass on every page")
         a("--extract-timeout", type=float, default=extract.ExtractConfig.timeout_s,
           help="seconds per page for trafilatura, in a child process; 0 = in-process, no limit")
         a("--vocab-size", type=int, default=32000,
@@ -118,6 +121,7 @@ class JobConfig:
     run_id: str
     read: read_warc.ReadConfig
     extract_timeout: float
+    extract_mode: str
     languages: tuple[str, ...]   # () = all
     lang_min_score: float
     lang_min_scores: tuple
@@ -146,6 +150,7 @@ class JobConfig:
                 "pii_max_findings": self.pii.max_findings, "pii_score_threshold": self.pii.score_threshold,
                 "pii_nlp_configuration": self.pii.nlp_configuration,
                 "max_record_bytes": self.read.max_record_bytes, "extract_timeout": self.extract_timeout,
+                "extract_mode": self.extract_mode,
                 "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
                 "tokenizer_sample_docs": self.tokenizer_sample_docs,
                 "tokenizer_sample_mb": self.tokenizer_sample_mb, "tokenizer_threads": self.tokenizer_threads, "val_fraction": self.val_fraction,
@@ -296,7 +301,7 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         output=out, inputs=tuple(inputs), run_id=o.run_id or os.path.basename(out),
         read=read_warc.ReadConfig(max_record_bytes=o.max_record_bytes, range_bytes=o.range_bytes or
                                   read_warc.auto_range_bytes(read_warc.known_bytes(inputs.values()), local_workers)),
-        extract_timeout=o.extract_timeout, languages=languages, lang_min_score=o.lang_min_score,
+        extract_timeout=o.extract_timeout, extract_mode=o.extract_mode, languages=languages, lang_min_score=o.lang_min_score,
         lang_min_scores=tuple(min_scores),
         langid_model=o.langid_model, url_filter=url_cfg, dedup=dedup_cfg, pii=pii_cfg, vocab_size=o.vocab_size,
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,

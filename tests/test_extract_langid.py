@@ -28,9 +28,11 @@ def test_extract_keeps_article_drops_boilerplate():
 @pytest.mark.parametrize("html,reason", [
     (b"   ", "empty_html"),
     (b"<html><body><script>var x = 1;</script></body></html>", "no_main_text"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, "binary_content"),
 ])
 def test_extract_rejects(html, reason):
-    assert extract(doc(html)) == reason
+    got = extract(doc(html))
+    assert (got if isinstance(got, str) else got[0]) == reason
 
 
 def test_time_limit_kills_a_slow_call_and_recovers():
@@ -137,3 +139,46 @@ def test_eval_langid_on_the_shared_sentences():
     rep = evaluate(str(shared_data("langid", "sentences")), limit=300)
     assert rep["known"] == 67 and rep["languages"]["nb"]["accuracy"] > 0.7  # nb = lid.176's no
     assert rep["accuracy"] >= 0.89
+
+
+def test_fast_pass_result_gets_the_full_pass_only_when_it_looks_like_a_miss():
+    from gristmill.transforms.extract import ExtractConfig, needs_full_pass, visible_chars
+    cfg = ExtractConfig()
+    assert visible_chars("<p>ab  c</p><script>var x;</script><!-- no --><style>p{}</style>") == len(" ab c ")
+    small_page = "<p>" + "x" * 3000 + "</p>"        # ~3,000 visible characters
+    big_page = "<p>" + "x" * 30000 + "</p>"         # ~30,000
+    assert needs_full_pass("y" * 749, small_page, cfg) and not needs_full_pass("y" * 750, small_page, cfg)
+    # between 750 and 2,000 characters: only when under a tenth of the visible text
+    assert needs_full_pass("y" * 1999, big_page, cfg) and not needs_full_pass("y" * 2000, big_page, cfg)
+    assert not needs_full_pass("y" * 1000, "<p>" + "x" * 9990 + "</p>", cfg)  # 10,000 visible: a tenth
+    assert needs_full_pass("y" * 1000, "<p>" + "x" * 10010 + "</p>", cfg)
+
+
+def test_fast_and_full_modes_agree_on_a_plain_article():
+    import dataclasses
+    from gristmill.transforms.extract import ExtractConfig
+    html = page("Library budget", ARTICLE * 8)  # long enough for the fast pass to be kept
+    fast, full = ExtractConfig(timeout_s=0), ExtractConfig(timeout_s=0, fast=False)
+    assert dataclasses.replace(fast).fast
+    assert extract(doc(html), fast).text == extract(doc(html), full).text
+
+
+def test_pathological_pages_end_within_the_time_limit_with_their_own_reasons():
+    import os
+    import time
+    from gristmill.transforms.extract import ExtractConfig
+    rows = "".join(f"<tr>{''.join(f'<td>cell {i} {j} value</td>' for j in range(8))}</tr>" for i in range(20000))
+    table = f"<html><body><table>{rows}</table></body></html>".encode()  # seconds of trafilatura
+    nested = b"<html><body>" + b"<div>" * 200_000 + b"deep" + b"</div>" * 200_000 + b"</body></html>"
+    junk = os.urandom(2_000_000)  # binary declared as HTML
+    cfg = ExtractConfig(timeout_s=0.5)
+    limited = TimeLimit(extract_text, cfg.timeout_s)
+    try:
+        start = time.perf_counter()
+        assert extract(doc(table), cfg, limited)[0] == "extract_timeout"
+        assert time.perf_counter() - start < 0.5 + 2  # the limit and a kill, not the page's seconds
+        assert extract(doc(nested), cfg, limited) == "no_main_text"
+        assert extract(doc(junk), cfg, limited)[0] == "binary_content"
+        assert extract(doc(page("Library budget", ARTICLE)), cfg, limited).text  # a fresh child serves on
+    finally:
+        limited.close()
