@@ -14,6 +14,21 @@ compute dtype is a constructor argument (bfloat16 on GPU/TPU, float32 on CPU, se
 
 Init follows GPT-2: normal(0.02) everywhere, residual output projections scaled by
 1/sqrt(2 * n_layer), so the loss at init is close to ln(vocab_size).
+
+Two ways through the same blocks:
+  model(idx)                       training and the uncached sampler: T <= block_size
+                                   tokens at positions 0..T-1, causal attention.
+  model(idx, cache=c, pos=p)       inference with a KV cache (`init_cache`): the T tokens
+                                   sit at absolute positions p..p+T-1; each layer writes
+                                   their keys/values into its (k, v) arrays, shape
+                                   (B, max_len, H, Dh), with `jax.lax.dynamic_update_slice`
+                                   and attends to cache positions <= each query's own
+                                   (RoPE at the absolute positions). Prefill is T = prompt
+                                   (padded), decoding T = 1; returns (logits, new cache).
+
+Presets (`preset(name, vocab_size)`): `tiny` (CPU tests) to `gpt2-124m`, and the
+nanochat family `d<depth>` (d12, d20, ...): width 64 * depth, heads
+max(1, (width + 127) // 128), i.e. head size 128; the vocabulary always comes from the run.
 """
 from __future__ import annotations
 
@@ -51,6 +66,37 @@ class GPTConfig:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
+# Named sizes: every GPTConfig field but vocab_size, which comes from the run's tokenizer.
+PRESETS: dict[str, dict] = {
+    "tiny": dict(n_layer=2, n_head=2, n_embd=64, block_size=64),      # CPU tests, seconds
+    "mini": dict(n_layer=4, n_head=4, n_embd=128, block_size=128),    # `gristmill train` defaults
+    "small": dict(n_layer=4, n_head=4, n_embd=256, block_size=512),
+    "gpt2-124m": dict(n_layer=12, n_head=12, n_embd=768, block_size=1024),  # GPT-2 small
+}
+
+
+def depth_preset(depth: int) -> dict:
+    """nanochat's sizing by depth alone: width 64 * depth, head size 128 (heads
+    max(1, (width + 127) // 128)), context 2048."""
+    width = 64 * depth
+    return dict(n_layer=depth, n_head=max(1, (width + 127) // 128), n_embd=width, block_size=2048)
+
+
+PRESETS.update({f"d{d}": depth_preset(d) for d in (12, 20)})
+
+
+def preset(name: str, vocab_size: int, **overrides) -> GPTConfig:
+    """The GPTConfig of a named size (PRESETS, or any `d<depth>`) at the run's vocabulary;
+    keyword arguments override single fields (block_size=..., dropout=...)."""
+    if name in PRESETS:
+        fields = PRESETS[name]
+    elif name[:1] == "d" and name[1:].isdigit() and int(name[1:]) > 0:
+        fields = depth_preset(int(name[1:]))
+    else:
+        raise ValueError(f"unknown preset {name!r} (known: {', '.join(PRESETS)}, or d<depth>)")
+    return GPTConfig(vocab_size=vocab_size, **{**fields, **overrides})
+
+
 def default_compute_dtype() -> jnp.dtype:
     """bfloat16 on GPU/TPU, float32 on CPU."""
     return jnp.float32 if jax.default_backend() == "cpu" else jnp.bfloat16
@@ -63,10 +109,13 @@ def _dropout(x: jax.Array, rate: float, key: jax.Array | None) -> jax.Array:
     return jnp.where(keep, x / (1.0 - rate), 0).astype(x.dtype)
 
 
-def rope_tables(seq_len: int, head_dim: int, base: float) -> tuple[jax.Array, jax.Array]:
-    """cos/sin tables of shape (seq_len, head_dim // 2) for positions 0..seq_len-1."""
+def rope_tables(seq_len: int, head_dim: int, base: float,
+                offset: int | jax.Array = 0) -> tuple[jax.Array, jax.Array]:
+    """cos/sin tables of shape (seq_len, head_dim // 2) for positions offset..offset+seq_len-1
+    (offset may be traced: the absolute position of a chunk written into a KV cache)."""
     inv_freq = 1.0 / (base ** (jnp.arange(0, head_dim, 2, dtype=jnp.float32) / head_dim))
-    angles = jnp.arange(seq_len, dtype=jnp.float32)[:, None] * inv_freq[None, :]
+    positions = offset + jnp.arange(seq_len, dtype=jnp.float32)
+    angles = positions[:, None] * inv_freq[None, :]
     return jnp.cos(angles), jnp.sin(angles)
 
 
@@ -87,13 +136,28 @@ class CausalSelfAttention(nnx.Module):
                                kernel_init=nnx.initializers.normal(0.02 / math.sqrt(2 * cfg.n_layer)),
                                rngs=rngs)
 
-    def __call__(self, x: jax.Array, cos: jax.Array, sin: jax.Array, dropout_key=None) -> jax.Array:
+    def __call__(self, x: jax.Array, cos: jax.Array, sin: jax.Array, dropout_key=None,
+                 cache=None, pos=0):
+        """x (B, T, D) -> (y (B, T, D), cache). Without a cache (None is returned): causal
+        attention among these T positions. With cache = (k, v), each (B, max_len, H, Dh):
+        x holds positions pos..pos+T-1 (pos + T <= max_len); their keys and values are
+        written into the cache there and every query attends to the cache positions up to
+        its own (later entries, stale or padding, are masked out)."""
         b, t, d = x.shape
         q, k, v = jnp.split(self.qkv(x), 3, axis=-1)
         q, k, v = (z.reshape(b, t, self.n_head, self.head_dim) for z in (q, k, v))
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        y = jax.nn.dot_product_attention(q, k, v, is_causal=True)  # (B, T, H, Dh)
-        return _dropout(self.proj(y.reshape(b, t, d)), self.cfg.dropout, dropout_key)
+        if cache is None:
+            y = jax.nn.dot_product_attention(q, k, v, is_causal=True)  # (B, T, H, Dh)
+        else:
+            k = jax.lax.dynamic_update_slice(cache[0], k.astype(cache[0].dtype), (0, pos, 0, 0))
+            v = jax.lax.dynamic_update_slice(cache[1], v.astype(cache[1].dtype), (0, pos, 0, 0))
+            cache = (k, v)
+            # query i (position pos + i) sees cache entries 0..pos+i: (T, max_len)
+            visible = jnp.arange(k.shape[1])[None, :] <= pos + jnp.arange(t)[:, None]
+            y = jax.nn.dot_product_attention(q, k.astype(q.dtype), v.astype(q.dtype),
+                                             mask=visible[None, None])
+        return _dropout(self.proj(y.reshape(b, t, d)), self.cfg.dropout, dropout_key), cache
 
 
 class MLP(nnx.Module):
@@ -120,13 +184,15 @@ class Block(nnx.Module):
         self.ln2 = nnx.RMSNorm(cfg.n_embd, **norm)
         self.mlp = MLP(cfg, dtype=dtype, rngs=rngs)
 
-    def __call__(self, x, cos, sin, dropout_key=None):
+    def __call__(self, x, cos, sin, dropout_key=None, cache=None, pos=0):
+        """-> (x, cache): the layer's KV cache updated, or None without one."""
         k1 = k2 = None
         if dropout_key is not None:
             k1, k2 = jax.random.split(dropout_key)
-        x = x + self.attn(self.ln1(x).astype(self.dtype), cos, sin, k1)
+        y, cache = self.attn(self.ln1(x).astype(self.dtype), cos, sin, k1, cache, pos)
+        x = x + y
         x = x + self.mlp(self.ln2(x).astype(self.dtype), k2)
-        return x
+        return x, cache
 
 
 class GPT(nnx.Module):
@@ -138,21 +204,40 @@ class GPT(nnx.Module):
         self.ln_f = nnx.RMSNorm(cfg.n_embd, epsilon=1e-5, dtype=jnp.float32,
                                 param_dtype=jnp.float32, rngs=rngs)
 
-    def __call__(self, idx: jax.Array, dropout_key: jax.Array | None = None) -> jax.Array:
-        """idx: int (B, T) with T <= block_size -> float32 logits (B, T, vocab_size)."""
+    def __call__(self, idx: jax.Array, dropout_key: jax.Array | None = None, *,
+                 cache: list | None = None, pos: int | jax.Array = 0):
+        """idx: int (B, T) with T <= block_size -> float32 logits (B, T, vocab_size).
+
+        With `cache` (from `init_cache`): idx holds the tokens at absolute positions
+        pos..pos+T-1 (pos + T <= the cache's max_len, which is not checked when pos is
+        traced); returns (logits, the updated cache)."""
         b, t = idx.shape
         if t > self.cfg.block_size:
             raise ValueError(f"sequence length {t} > block_size {self.cfg.block_size}")
-        cos, sin = rope_tables(t, self.cfg.n_embd // self.cfg.n_head, self.cfg.rope_base)
+        if cache is not None and isinstance(pos, int) and pos + t > cache[0][0].shape[1]:
+            raise ValueError(f"positions {pos}..{pos + t - 1} do not fit a cache of "
+                             f"{cache[0][0].shape[1]}")
+        cos, sin = rope_tables(t, self.cfg.n_embd // self.cfg.n_head, self.cfg.rope_base, pos)
         x = self.wte(idx)
         keys = [None] * len(self.blocks)
         if dropout_key is not None and self.cfg.dropout > 0:
             keys = list(jax.random.split(dropout_key, len(self.blocks)))
-        for block, key in zip(self.blocks, keys):
-            x = block(x, cos, sin, key)
+        layer_caches = [None] * len(self.blocks) if cache is None else cache
+        new_cache = []
+        for block, key, layer_cache in zip(self.blocks, keys, layer_caches):
+            x, layer_cache = block(x, cos, sin, key, layer_cache, pos)
+            new_cache.append(layer_cache)
         h = self.ln_f(x).astype(self.dtype)
         emb = self.wte.embedding[...].astype(self.dtype)
-        return (h @ emb.T).astype(jnp.float32)  # tied head
+        logits = (h @ emb.T).astype(jnp.float32)  # tied head
+        return logits if cache is None else (logits, new_cache)
+
+
+def init_cache(cfg: GPTConfig, batch: int, dtype=jnp.float32, max_len: int | None = None) -> list:
+    """An empty KV cache: per layer (k, v) zeros of shape (batch, max_len, n_head, head
+    size), max_len defaulting to block_size (RoPE is trained on positions < block_size)."""
+    shape = (batch, max_len or cfg.block_size, cfg.n_head, cfg.n_embd // cfg.n_head)
+    return [(jnp.zeros(shape, dtype), jnp.zeros(shape, dtype)) for _ in range(cfg.n_layer)]
 
 
 def cross_entropy(logits: jax.Array, targets: jax.Array) -> jax.Array:
@@ -188,5 +273,9 @@ def init_params(cfg: GPTConfig, seed: int) -> dict:
     return nnx.to_pure_dict(nnx.state(GPT(cfg, rngs=nnx.Rngs(seed)), nnx.Param))
 
 
-def apply(gdef: nnx.GraphDef, params: dict, idx: jax.Array, dropout_key=None) -> jax.Array:
-    return nnx.merge(gdef, params)(idx, dropout_key)
+def apply(gdef: nnx.GraphDef, params: dict, idx: jax.Array, dropout_key=None, *,
+          cache: list | None = None, pos: int | jax.Array = 0):
+    """Logits, or (logits, cache) when a cache is given (see GPT.__call__)."""
+    if cache is None:
+        return nnx.merge(gdef, params)(idx, dropout_key)
+    return nnx.merge(gdef, params)(idx, dropout_key, cache=cache, pos=pos)

@@ -4,10 +4,15 @@
   gristmill next-token --ckpt ckpt/demo --prompt "The" --top 10
 
 The prompt is encoded with the checkpoint's own tokenizer.model, prefixed by BOS.
-Generation runs one jit-compiled forward per new token over a fixed window of
-block_size tokens (the context, left-aligned and padded; causal attention means the
-padding never affects the position read); a longer context keeps its last
-block_size tokens. Sampling: temperature (0 = greedy), then top-k, then top-p.
+Generation uses a KV cache (gpt.init_cache): one jit-compiled prefill of the prompt
+(left-aligned in a block_size window and padded, so it compiles once), then one
+jit-compiled decode step per new token (one position against the cache), each token
+handed out as soon as it is sampled (`stream`; `gristmill sample` prints it then).
+Past the context (prompt + new tokens > block_size) the window slides: each further
+token recomputes the last block_size tokens (a prefill), exactly what the uncached path
+does, so both give the same tokens. `--no-cache` (use_cache=False) is that uncached path
+throughout: one forward over the whole window per token. Sampling: temperature
+(0 = greedy), then top-k, then top-p; token i uses key fold_in(seed key, i).
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax import nnx
 
 from gristmill.model import checkpoint as ckpt
 from gristmill.model import gpt
@@ -63,42 +69,114 @@ def sample_logits(logits: jax.Array, key: jax.Array, temperature: float = 1.0,
 
 @functools.lru_cache(maxsize=16)
 def _step_fn(gdef, temperature: float, top_k: int | None, top_p: float | None):
-    """jit(params, window (S, block), pos, key) -> next tokens (S,) from window[:, pos]."""
+    """The uncached step: jit(params, window (S, block), pos, key, i) -> next tokens (S,)
+    from window[:, pos], the whole window recomputed; drawn with fold_in(key, i)."""
     @jax.jit
-    def step(params, window, pos, key):
+    def step(params, window, pos, key, i):
         logits = gpt.apply(gdef, params, window)
         last = jax.lax.dynamic_index_in_dim(logits, pos, axis=1, keepdims=False)
-        return sample_logits(last, key, temperature, top_k, top_p)
+        return sample_logits(last, jax.random.fold_in(key, i), temperature, top_k, top_p)
     return step
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_fns(gdef, temperature: float, top_k: int | None, top_p: float | None):
+    """(prefill, decode), each jit-compiled once per (samples, block_size):
+
+    prefill(params, window (S, block), last, key, i) -> (next (S,), cache): the window at
+        positions 0..block-1 into a fresh cache of block_size positions; samples from the
+        logits at `last`, the window's last real token (the padding after it writes
+        cache entries that decoding overwrites before any query may see them).
+    decode(params, cache, tok (S,), pos, key, i) -> (next (S,), cache): tok at absolute
+        position pos (< block_size) against the cache; the cache is donated (updated in
+        place where the backend can).
+    Both draw with fold_in(key, i), i the index of the new token."""
+    def prefill(params, window, last, key, i):
+        model = nnx.merge(gdef, params)
+        cache = gpt.init_cache(model.cfg, window.shape[0], model.dtype)
+        logits, cache = model(window, cache=cache, pos=0)
+        last_logits = jax.lax.dynamic_index_in_dim(logits, last, axis=1, keepdims=False)
+        key = jax.random.fold_in(key, i)
+        return sample_logits(last_logits, key, temperature, top_k, top_p), cache
+
+    def decode(params, cache, tok, pos, key, i):
+        logits, cache = gpt.apply(gdef, params, tok[:, None], cache=cache, pos=pos)
+        key = jax.random.fold_in(key, i)
+        return sample_logits(logits[:, 0], key, temperature, top_k, top_p), cache
+
+    return jax.jit(prefill), jax.jit(decode, donate_argnums=1)
+
+
+def stream(loaded: Loaded, prompt_ids: list[int], max_new_tokens: int, *, key: jax.Array,
+           temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
+           eos_id: int | None = None, num_samples: int = 1, use_cache: bool = True):
+    """Yield the next token of each of num_samples continuations, an int32 array (S,),
+    one position at a time, as soon as it is sampled. Stops after max_new_tokens, or
+    once every sample has produced eos_id (what a sample yields after its EOS is
+    noise: `generate` drops it). Token i is drawn with key fold_in(key, i), cached or not.
+
+    Cached (the default): one prefill of the prompt, then one decode step per token.
+    Past the context (prompt + tokens so far > block_size) the window slides: each
+    further token is a prefill of the last block_size tokens (a recompute, as the
+    uncached path does), so cached and uncached outputs stay the same; only the tokens
+    that fit the context are decoded from the cache. Uncached (`use_cache=False`): every
+    token recomputes the whole window."""
+    cfg = loaded.config
+    block = cfg.block_size
+    if not prompt_ids:
+        raise ValueError("prompt_ids is empty; start it with BOS")
+    opts = (float(temperature), top_k or None,
+            None if top_p is None or top_p >= 1.0 else float(top_p))
+    if use_cache:
+        prefill, decode = _cached_fns(loaded.graphdef, *opts)
+    else:
+        step = _step_fn(loaded.graphdef, *opts)
+    prompt = np.asarray(prompt_ids, np.int32)
+    seqs = np.zeros((num_samples, len(prompt) + max_new_tokens), np.int32)
+    seqs[:, :len(prompt)] = prompt
+    n = len(prompt)  # tokens so far
+    done = np.zeros(num_samples, bool)
+    cache = None
+    for i in range(max_new_tokens):
+        if cache is not None and n <= block:
+            # the newest token goes to position n - 1 of the cache
+            nxt, cache = decode(loaded.params, cache, seqs[:, n - 1], n - 1, key, i)
+        else:
+            ctx = seqs[:, max(0, n - block):n]
+            window = np.zeros((num_samples, block), np.int32)
+            window[:, :ctx.shape[1]] = ctx
+            if use_cache:
+                nxt, cache = prefill(loaded.params, window, ctx.shape[1] - 1, key, i)
+            else:
+                nxt = step(loaded.params, window, ctx.shape[1] - 1, key, i)
+        nxt = np.asarray(nxt, np.int32)
+        seqs[:, n] = nxt
+        n += 1
+        yield nxt
+        if eos_id is not None:
+            done |= nxt == eos_id
+            if done.all():
+                return
 
 
 def generate(loaded: Loaded, prompt_ids: list[int], max_new_tokens: int, *, key: jax.Array,
              temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-             eos_id: int | None = None, num_samples: int = 1) -> list[list[int]]:
+             eos_id: int | None = None, num_samples: int = 1,
+             use_cache: bool = True) -> list[list[int]]:
     """New token ids for each of num_samples continuations of prompt_ids (which should
-    start with BOS). A sample ends at eos_id (not included) or after max_new_tokens."""
-    cfg = loaded.config
-    if not prompt_ids:
-        raise ValueError("prompt_ids is empty; start it with BOS")
-    step = _step_fn(loaded.graphdef, float(temperature), top_k or None,
-                    None if top_p is None or top_p >= 1.0 else float(top_p))
-    seqs = np.tile(np.asarray(prompt_ids, np.int32), (num_samples, 1))
+    start with BOS). A sample ends at eos_id (not included) or after max_new_tokens.
+    See `stream` for the KV cache and what happens past the context."""
     out: list[list[int]] = [[] for _ in range(num_samples)]
     done = np.zeros(num_samples, bool)
-    for i in range(max_new_tokens):
-        ctx = seqs[:, -cfg.block_size:]
-        window = np.zeros((num_samples, cfg.block_size), np.int32)
-        window[:, :ctx.shape[1]] = ctx
-        nxt = np.asarray(step(loaded.params, window, ctx.shape[1] - 1, jax.random.fold_in(key, i)))
+    for nxt in stream(loaded, prompt_ids, max_new_tokens, key=key, temperature=temperature,
+                      top_k=top_k, top_p=top_p, eos_id=eos_id, num_samples=num_samples,
+                      use_cache=use_cache):
         for s in range(num_samples):
             if not done[s]:
                 if eos_id is not None and int(nxt[s]) == eos_id:
                     done[s] = True
                 else:
                     out[s].append(int(nxt[s]))
-        if done.all():
-            break
-        seqs = np.concatenate([seqs, nxt[:, None].astype(np.int32)], axis=1)
     return out
 
 
@@ -181,6 +259,37 @@ def _encode(sp, prompt: str) -> list[int]:
     return [sp.bos_id(), *sp.encode(prompt)]
 
 
+def print_stream(sp, ids: list[int], tokens, eos_id: int | None, out=None) -> list[int]:
+    """Print the prompt (ids without BOS) and then each new token of `tokens` (arrays of
+    one sample) as it arrives, until eos_id; the same text as sp.decode(ids[1:] + new)
+    and a newline. Text is held back while it ends in an incomplete UTF-8 sequence
+    (byte-fallback pieces decode to U+FFFD until their last byte). Returns new."""
+    out = out or sys.stdout
+    new: list[int] = []
+    printed = ""
+
+    def emit(text: str, final: bool = False) -> str:
+        if text.startswith(printed) and (final or not text.endswith("\ufffd")):
+            out.write(text[len(printed):])
+            out.flush()
+            return text
+        if final:  # not a continuation of what is on screen (never seen): say it all again
+            out.write("\n" + text)
+        return printed
+
+    printed = emit(sp.decode(ids[1:]))
+    for nxt in tokens:
+        tok = int(nxt[0])
+        if eos_id is not None and tok == eos_id:
+            break
+        new.append(tok)
+        printed = emit(sp.decode(ids[1:] + new))
+    emit(sp.decode(ids[1:] + new), final=True)
+    out.write("\n")
+    out.flush()
+    return new
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="gristmill sample", description="generate text from a checkpoint",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -192,7 +301,11 @@ def main(argv=None) -> int:
     p.add_argument("--top-k", type=int, default=0, help="0 = off")
     p.add_argument("--top-p", type=float, default=1.0, help="1 = off")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--num-samples", type=int, default=1)
+    p.add_argument("--num-samples", type=int, default=1,
+                   help="continuations (one is printed as it is generated, more at the end)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="no KV cache: recompute the whole window for every token (slower; "
+                        "the same tokens)")
     a = p.parse_args(argv)
     try:
         check_sampling(a)
@@ -200,12 +313,14 @@ def main(argv=None) -> int:
     except UsageError as e:
         return report("gristmill sample", e)
     ids = _encode(sp, a.prompt)
-    outs = generate(loaded, ids, a.max_tokens, key=jax.random.key(a.seed),
-                    temperature=a.temperature, top_k=a.top_k, top_p=a.top_p,
-                    eos_id=sp.eos_id(), num_samples=a.num_samples)
+    kw = dict(key=jax.random.key(a.seed), temperature=a.temperature, top_k=a.top_k,
+              top_p=a.top_p, eos_id=sp.eos_id(), use_cache=not a.no_cache)
+    if a.num_samples == 1:
+        print_stream(sp, ids, stream(loaded, ids, a.max_tokens, **kw), sp.eos_id())
+        return 0
+    outs = generate(loaded, ids, a.max_tokens, num_samples=a.num_samples, **kw)
     for i, new in enumerate(outs):
-        if a.num_samples > 1:
-            print(f"--- sample {i + 1}/{a.num_samples}")
+        print(f"--- sample {i + 1}/{a.num_samples}")
         print(sp.decode(ids[1:] + new), flush=True)
     return 0
 

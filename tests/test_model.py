@@ -262,6 +262,8 @@ def test_generate_and_clis(trained, capsys):
     g2 = sample.generate(loaded, prompt, 40, key=jax.random.key(1), temperature=0)
     k1 = sample.generate(loaded, prompt, 40, key=jax.random.key(2), temperature=1.0, top_k=1)
     assert g1 == g2 == k1 and len(g1[0]) == 40  # block 32 < 42: the window slides
+    assert sample.generate(loaded, prompt, 40, key=jax.random.key(0), temperature=0,
+                           use_cache=False) == g1  # the KV cache changes nothing
     assert sp.decode(g1[0]).startswith("brown fox")  # it learned the text
     hot = dict(temperature=3.0, num_samples=3)
     s1 = sample.generate(loaded, prompt, 20, key=jax.random.key(5), **hot)
@@ -283,6 +285,10 @@ def test_generate_and_clis(trained, capsys):
                         "--max-tokens", "8"]) == 0
     text = capsys.readouterr().out
     assert text.startswith("the quick brown fox"), text
+    assert sample.main(["--ckpt", out, "--prompt", "the quick", "--temperature", "0",
+                        "--max-tokens", "8", "--no-cache"]) == 0
+    assert capsys.readouterr().out == text
+    assert text == sp.decode(prompt[1:] + g1[0][:8]) + "\n"  # streamed: the same text
     assert sample.next_token_main(["--ckpt", out, "--prompt", "the quick", "--top", "5"]) == 0
     table = capsys.readouterr().out.splitlines()
     assert len(table) == 2 + 5 and "prob" in table[1]
