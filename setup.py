@@ -42,6 +42,7 @@ setup(
         "presidio-anonymizer==2.2.366",
         "sentencepiece==0.2.3",
         "numpy==2.4.6",
+        "matplotlib==3.11.2",  # the plots of `gristmill report` (pipelines/report.py)
     ],
     extras_require={
         "train": [

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -15,6 +16,7 @@ commands:
   sample        generate text from a checkpoint with a temperature
   next-token    the probability table of the next token for a prompt
   show          one document of a run: its WARC record, metadata and text (or why dropped)
+  report        a run as one self-contained HTML page of figures (funnel, languages, lengths, ...)
   verify        check a run's shards: header, checksums, index, token ids, tokenizer, manifest sums
   export        a run's shards as nanoGPT .bin files or llm.c shards
   tokens        how a text is cut into tokens (piece, id), or what ids decode to
@@ -36,8 +38,14 @@ def sample_data(argv: list[str]) -> int:
     ap.add_argument("--pages", type=int, default=2000, help="number of HTTP responses")
     ap.add_argument("--seed", type=int, default=0, help="same seed, same bytes")
     args = ap.parse_args(argv)
+    if args.pages < 1:
+        ap.error(f"--pages {args.pages}: must be >= 1")
     start = time.time()
-    summary = write_sample(args.output, pages=args.pages, seed=args.seed)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        summary = write_sample(args.output, pages=args.pages, seed=args.seed)
+    except OSError as e:
+        ap.exit(2, f"gristmill sample-data: --output {args.output}: {e.strerror}\n")
     print(json.dumps(summary, indent=1))
     print(f"[sample-data] wrote {args.output} in {time.time() - start:.1f}s", flush=True)
     return 0
@@ -65,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_beam_import()
         from gristmill.pipelines.show import main as show
         return show(rest)
+    if command == "report":
+        _quiet_beam_import()
+        from gristmill.pipelines.report import main as report_main
+        return report_main(rest)
     if command == "verify":
         from gristmill.pipelines.verify import main as verify
         return verify(rest)

@@ -62,10 +62,16 @@ class TokenStream:
     shards than a process may hold open files).
     """
 
-    def __init__(self, run_dir: str, manifest: dict, split: str, max_open: int = 64):
+    def __init__(self, run_dir: str, manifest: dict, split: str, max_open: int = 64, language: str = ""):
         self.split, self.max_open = split, max_open
         vocab = manifest["tokenizer"]["vocab_size"]
         entries = manifest.get("splits", {}).get(split, [])
+        if language:  # the shard set of one language (a run written with --split-by-language)
+            entries = [e for e in entries if e.get("language") == language]
+            if not entries:
+                have = sorted({e.get("language") or "(all)" for e in manifest.get("splits", {}).get(split, [])})
+                raise ValueError(f"split {split!r} has no shards of language {language!r} "
+                                 f"(it has: {', '.join(have) or 'none'})")
         self.paths: list[str] = []  # non-empty shards, in manifest order
         sizes = []
         for e in entries:
@@ -150,9 +156,10 @@ class TokenLoader:
 
     def __init__(self, run_dir: str, split: str, *, block_size: int, batch_size: int,
                  seed: int = 0, shuffle: bool = True, process_index: int | None = None,
-                 process_count: int | None = None, manifest: tuple[dict, str] | None = None):
+                 process_count: int | None = None, manifest: tuple[dict, str] | None = None,
+                 language: str = ""):
         self.manifest, self.manifest_sha256 = manifest or load_manifest(run_dir)
-        self.stream = TokenStream(run_dir, self.manifest, split)
+        self.stream = TokenStream(run_dir, self.manifest, split, language=language)
         self.source = ExampleSource(self.stream, block_size)
         self.block_size, self.batch_size = block_size, batch_size
         self.seed, self.shuffle = seed, shuffle

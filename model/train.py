@@ -52,6 +52,8 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--data", default=d(None), help="run directory with manifest.json "
                    "(on --resume, defaults to the checkpoint's)")
+    p.add_argument("--language", default=d(""), help="train on this language's shard sets only "
+                   "(a run written with --split-by-language); default: every shard of the split")
     p.add_argument("--out", required=True, help="checkpoint directory")
     p.add_argument("--steps", type=int, default=d(300), help="total optimizer steps")
     p.add_argument("--batch-size", type=int, default=d(16), help="global batch (sequences)")
@@ -313,7 +315,7 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
 
     # ---- data
     ld = dict(block_size=args.block_size, batch_size=args.batch_size,
-              manifest=(manifest, manifest_sha))
+              manifest=(manifest, manifest_sha), language=args.language)
     try:
         train_data = TokenLoader(args.data, "train", seed=args.seed, shuffle=True, **ld)
     except (ValueError, FileNotFoundError) as e:  # too few tokens, a shard that disagrees

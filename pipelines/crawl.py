@@ -6,7 +6,8 @@
 ReadWarc spreads byte ranges of the inputs over the workers; everything up to
 UrlDedup's shuffle (═) runs fused on the worker that read the range, so HTML never
 crosses a shuffle. Every stage returns (kept, rejected, counts); rejected records go to
-rejected/, the per-bundle counts to stats.json.
+rejected/, the per-bundle counts to stats.json, and so do the seconds each stage's own
+functions took (`stage_times`).
 """
 from __future__ import annotations
 
@@ -48,13 +49,14 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
     ]:
         outputs[label] = docs | label >> stage
         docs = outputs[label].kept
-    model = docs | "TrainTokenizer" >> tokenizer.TrainTokenizer(tokenizer.TokenizerConfig(
+    trained = docs | "TrainTokenizer" >> tokenizer.TrainTokenizer(tokenizer.TokenizerConfig(
         vocab_size=cfg.vocab_size, model_path=cfg.tokenizer_model, sample_docs=cfg.tokenizer_sample_docs,
         sample_bytes=int(cfg.tokenizer_sample_mb * 1e6), val_fraction=cfg.val_fraction,
         num_threads=cfg.tokenizer_threads))
+    model = trained.model
     outputs["WriteShards"] = docs | "WriteShards" >> WriteShards(
         cfg.output, cfg.shard_tokens, cfg.val_fraction, model, read.inputs,
-        {"run_id": cfg.run_id, "config_sha256": digest}, cfg.tmp_dir)
+        {"run_id": cfg.run_id, "config_sha256": digest}, cfg.tmp_dir, cfg.split_by_language)
     shards = outputs["WriteShards"].kept
 
     rejected = [o.rejected for o in outputs.values()] | "AllRejected" >> beam.Flatten()
@@ -62,6 +64,10 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
     counts = ([o.counts for o in outputs.values()]
               | "AllCounts" >> beam.Flatten()
               | "MergeCounts" >> beam.CombineGlobally(run_files.MergeCounts()))
+    # each stage's own wall and CPU seconds, apart from the counts (stats.json "stage_times")
+    times = ([o.times for o in outputs.values()] + [trained.times]
+             | "AllTimes" >> beam.Flatten()
+             | "MergeTimes" >> beam.CombineGlobally(run_files.MergeCounts()))
     AsOne, AsList = beam.pvalue.AsSingleton, beam.pvalue.AsList
     _ = (p
          | "Done" >> beam.Create([None])
@@ -70,7 +76,7 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
              config=recorded, config_sha256=digest, max_error_rate=cfg.max_error_rate,
              counts=AsOne(counts), shards=AsList(shards), inputs=AsList(read.inputs),
              model=AsOne(model), rejected_files=AsList(rejected_files),
-             token_totals=AsOne(outputs["WriteShards"].report)))
+             token_totals=AsOne(outputs["WriteShards"].report), times=AsOne(times)))
     return {"kept": {label: o.kept for label, o in outputs.items() if label != "WriteShards"},
             "rejected": rejected, "shards": shards, "inputs": read.inputs, "counts": counts}
 

@@ -108,6 +108,8 @@ class GristmillOptions(PipelineOptions):
         a("--val-fraction", type=float, default=0.01, help="share of documents in the val split (by id hash)")
         a("--shard-tokens", type=int, default=DEFAULT_SHARD_TOKENS,
           help="tokens per shard file on average: a split has ceil(its tokens / this) shards (default 2^27)")
+        a("--split-by-language", action="store_true",
+          help="one shard set per language: <lang>/<split>-NNNNN-of-MMMMM.tok, listed with their language")
         a("--tmp-dir", default="", help="local folder for the shard writers' spill files (default: the system's)")
         a("--max-error-rate", type=float, default=0.01,
           help="fail the run when a stage's error rejections exceed this share of its input")
@@ -137,6 +139,7 @@ class JobConfig:
     val_fraction: float
     shard_tokens: int
     tmp_dir: str
+    split_by_language: bool
     max_error_rate: float
 
     def recorded(self) -> dict:
@@ -154,7 +157,7 @@ class JobConfig:
                 "vocab_size": self.vocab_size, "tokenizer_model": self.tokenizer_model,
                 "tokenizer_sample_docs": self.tokenizer_sample_docs,
                 "tokenizer_sample_mb": self.tokenizer_sample_mb, "tokenizer_threads": self.tokenizer_threads, "val_fraction": self.val_fraction,
-                "shard_tokens": self.shard_tokens,
+                "shard_tokens": self.shard_tokens, "split_by_language": self.split_by_language,
                 "max_error_rate": self.max_error_rate}
 
 
@@ -307,4 +310,5 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         tokenizer_model=o.tokenizer_model, tokenizer_sample_docs=o.tokenizer_sample_docs,
         tokenizer_sample_mb=o.tokenizer_sample_mb, tokenizer_threads=o.tokenizer_threads,
         val_fraction=o.val_fraction, shard_tokens=o.shard_tokens, tmp_dir=o.tmp_dir,
+        split_by_language=o.split_by_language,
         max_error_rate=o.max_error_rate)

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -21,7 +22,7 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from gristmill.pipelines import crawl, options as opts, progress, run_files
-from gristmill.transforms import read_warc
+from gristmill.transforms import read_warc, stage
 from gristmill.usage import UsageError, report
 
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner")
@@ -68,13 +69,29 @@ def print_help() -> None:
     parser.print_help()
 
 
-def _local_ranges(cfg: opts.JobConfig) -> int | None:
-    """How many byte ranges the inputs make, when they are local files (for the bar)."""
+def _local_ranges(cfg: opts.JobConfig) -> dict[int, int] | None:
+    """{input index: byte ranges} of the inputs, when they are local files (for the bar)."""
     try:
-        return sum(len(read_warc.file_ranges(p, os.path.getsize(p), cfg.read.range_bytes))
-                   for p in cfg.inputs)
+        return {i: len(read_warc.file_ranges(p, os.path.getsize(p), cfg.read.range_bytes))
+                for i, p in enumerate(cfg.inputs)}
     except OSError:
         return None
+
+
+@contextlib.contextmanager
+def _progress_env(folder: str):
+    """Point the workers (this process and those it starts) at the progress folder for
+    the run, then remove the folder."""
+    saved = os.environ.get(stage.PROGRESS_ENV)
+    os.environ[stage.PROGRESS_ENV] = folder
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(stage.PROGRESS_ENV, None)
+        else:
+            os.environ[stage.PROGRESS_ENV] = saved
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _pop_flag(argv: list[str], flag: str) -> tuple[list[str], str]:
@@ -114,10 +131,11 @@ def main(argv: list[str] | None = None) -> int:
           f"[run] runner and worker logs: {log_path}", flush=True)
     p = beam.Pipeline(options=options)
     crawl.build(p, cfg)
-    bar = (progress.RangeProgress(progress_dir, _local_ranges(cfg)) if local
+    bar = (progress.RunProgress(progress_dir, _local_ranges(cfg)) if local
            else contextlib.nullcontext())
+    env = _progress_env(progress_dir) if local else contextlib.nullcontext()
     try:
-        with bar, _stderr_to(log_path):
+        with env, bar, _stderr_to(log_path):
             result = p.run()
             result.wait_until_finish()
     except Exception as e:

@@ -16,10 +16,19 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from gristmill.transforms import read_warc, tokenizer
+from gristmill.transforms.shards import split_totals
 
 FORMAT_VERSION = 2
 STAGES = ("read", "url_filter", "extract", "langid", "quality", "url_dedup", "dedup", "pii", "tokenize")
 ERROR_REASONS = read_warc.DAMAGE_REASONS  # besides every "error:<Type>"
+# the steps whose own time stats.json holds: the stages, and the two that drop nothing
+TIMED_STEPS = STAGES[:-1] + ("train_tokenizer",) + STAGES[-1:] + ("write_shards",)
+TIMES_ABOUT = (
+    "seconds, summed over workers and bundles: wall_s is the time spent in the step's own "
+    "functions (not in the stages fused after it, nor in shuffles, nor waiting for input), "
+    "cpu_s the CPU time of the worker process meanwhile (native threads included, e.g. "
+    "sentencepiece's) plus Extract's extraction child process. Measured, so they differ "
+    "from run to run, unlike everything else in the run directory.")
 
 
 class RunFailed(RuntimeError):
@@ -70,6 +79,15 @@ def stage_stats(counts: dict, records_read: int) -> dict:
         into = kept
     return {"stages": stages, "records_read": records_read, "documents_kept": into,
             "accounting_ok": not problems, "accounting_problems": problems}
+
+
+def stage_times(times: Optional[dict]) -> dict:
+    """{step: {"wall_s", "cpu_s"}} for every timed step (0 where it did no work), from
+    the merged (step, {"wall_s", "cpu_s"}) elements of the times outputs."""
+    times = times or {}
+    steps = list(TIMED_STEPS) + sorted(set(times) - set(TIMED_STEPS))
+    return {"about": TIMES_ABOUT, "steps": {
+        s: {k: round(times.get(s, {}).get(k, 0.0), 3) for k in ("wall_s", "cpu_s")} for s in steps}}
 
 
 def run_failure(stats: dict, max_error_rate: float) -> Optional[str]:
@@ -150,20 +168,22 @@ class WriteRejected(beam.PTransform):
 
 
 def finish(_, out, run_id, version, config, config_sha256, max_error_rate, counts, shards, inputs,
-           model, rejected_files, token_totals) -> str:
+           model, rejected_files, token_totals, times=None) -> str:
     """tokenizer.model, stats.json, then manifest.json; or stats.json and RunFailed."""
     inputs = sorted(inputs, key=lambda x: x["input"])
     stats = stage_stats(counts, sum(i["records"] for i in inputs))
-    shards = sorted(shards, key=lambda s: (s["split"], s["shard"]))
+    stats["stage_times"] = stage_times(times)
+    shards = sorted(shards, key=lambda s: (s["split"], s.get("language", ""), s["shard"]))
     for key in ("languages", "pii_found"):
         total = sum((collections.Counter(s[key]) for s in shards), collections.Counter())
         stats[key] = dict(sorted(total.items(), key=lambda kv: (-kv[1], kv[0])))
     splits = {}
     for s in shards:
         splits.setdefault(s["split"], []).append(
-            {k: s[k] for k in ("path", "metadata", "num_tokens", "num_docs", "sha256", "payload_crc32")})
+            {k: s[k] for k in ("language", "path", "metadata", "num_tokens", "num_docs", "sha256", "payload_crc32")
+             if k in s})
     stats["tokens"] = {k: sum(s["num_tokens"] for s in v) for k, v in splits.items()}
-    stats["tokenizer"] = tokenizer_report(token_totals)
+    stats["tokenizer"] = tokenizer_report(split_totals(token_totals))
     stats["documents"] = {k: sum(s["num_docs"] for s in v) for k, v in splits.items()}
     if sum(stats["documents"].values()) != stats["documents_kept"]:
         stats["accounting_ok"] = False

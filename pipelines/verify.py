@@ -13,6 +13,7 @@ and documents per split). Each problem is one line `FILE: FIELD: what`. Last lin
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import sys
@@ -26,7 +27,7 @@ from gristmill.usage import UsageError, report
 
 def check_shard(path: str, entry: dict, model: dict, split_shards: int, index: int) -> tuple[list[str], int, int]:
     """(problems, tokens, documents) of one shard file."""
-    name = os.path.basename(path)
+    name = entry.get("path") or os.path.basename(path)
     problems: list[str] = []
 
     def bad(field: str, what: str) -> None:
@@ -87,7 +88,9 @@ def check_shard(path: str, entry: dict, model: dict, split_shards: int, index: i
             bad(f"manifest {field}", f"{entry.get(field)}, the shard says {want}")
     if entry.get("sha256") != tokfile.sha256_file(path):
         bad("manifest sha256", "the file's sha256 differs from the manifest's")
-    meta = os.path.join(os.path.dirname(path), entry.get("metadata", ""))
+    rel = entry.get("path", "")  # the metadata's path is relative to the run directory
+    root = path[:-len(rel)] if rel and path.endswith(rel) else os.path.dirname(path) + os.sep
+    meta = os.path.join(root, entry.get("metadata", ""))
     try:
         import pyarrow.parquet as pq
         table = pq.read_table(meta, columns=["num_tokens"]).column("num_tokens").to_numpy()
@@ -118,8 +121,12 @@ def verify(run: str) -> dict:
     totals = {"shards": 0, "tokens": 0, "documents": 0}
     for split, shards in sorted(manifest["splits"].items()):
         tokens = docs = 0
-        for i, entry in enumerate(shards):
-            p, t, d = check_shard(os.path.join(run, entry["path"]), entry, model, len(shards), i)
+        sets = collections.Counter(e.get("language") for e in shards)  # a set per language, or one
+        seen = collections.Counter()
+        for entry in shards:
+            language = entry.get("language")
+            p, t, d = check_shard(os.path.join(run, entry["path"]), entry, model, sets[language], seen[language])
+            seen[language] += 1
             problems += p
             tokens, docs = tokens + t, docs + d
         totals["shards"] += len(shards)

@@ -1,4 +1,6 @@
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,3 +15,23 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"evaluation data not found at {path} (see ../shared/data/README.md)")
     return path
+
+
+GRISTMILL = os.path.join(os.path.dirname(sys.executable), "gristmill")
+
+
+def gristmill_cli(*args, timeout=600):
+    """`gristmill ARGS...` as a user runs it (the console script of this venv)."""
+    return subprocess.run([GRISTMILL, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def cli_run(tmp_path_factory):
+    """One real small run made by `gristmill run` on a shared crawl, for the tests that
+    read a finished run directory (show, report); they must not change it."""
+    warc = shared_data("warc", "crawl-en-0000.warc.gz")
+    out = tmp_path_factory.mktemp("cli-run") / "run"
+    r = gristmill_cli("run", "--input", warc.resolve(), "--output", out, "--languages", "all",
+                      "--vocab-size", 1000, "--shard-tokens", 50_000)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return out

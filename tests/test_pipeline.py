@@ -217,9 +217,18 @@ def test_every_shared_warc_completes_and_accounts(tmp_path):
 def _run_outputs(out, manifest):
     """What must not depend on the number of workers: every file of the run directory,
     byte for byte (shards, metadata tables, rejected/, stats.json, manifest.json,
-    tokenizer.model, inputs.jsonl)."""
+    tokenizer.model, inputs.jsonl), but the measured seconds in stats.json."""
     files = sorted(f for f in glob.glob(str(out / "**" / "*"), recursive=True) if os.path.isfile(f))
-    return {os.path.relpath(f, out): hashlib.sha256(open(f, "rb").read()).hexdigest() for f in files}
+    return {os.path.relpath(f, out): hashlib.sha256(_without_times(f)).hexdigest() for f in files}
+
+
+def _without_times(path):
+    data = open(path, "rb").read()
+    if os.path.basename(path) != "stats.json":
+        return data
+    stats = json.loads(data)
+    assert set(stats.pop("stage_times")["steps"]) >= set(STAGES)
+    return json.dumps(stats, indent=1).encode()
 
 
 def test_language_codes_and_thresholds_from_the_command_line(tmp_path):
@@ -283,6 +292,36 @@ def test_metadata_table_has_a_row_per_document_in_shard_order(tmp_path):
     bus = next(r for r in rows if r["url"].endswith("bus.html"))
     assert (bus["pii_email_address"], bus["pii_phone_number"]) == (1, 1)
     assert [r["cluster_size"] for r in rows if "council" in r["url"]] == [2]
+
+
+def test_split_by_language_writes_a_shard_set_per_language(tmp_path):
+    import pyarrow.parquet as pq
+
+    from gristmill.model import data
+    from gristmill.pipelines.verify import verify
+    warc = tmp_path / "crawl.warc.gz"
+    write_warc(warc, PAGES)
+    out = tmp_path / "run"
+    stats, manifest = run([warc], out, languages="en,de,it", argv=["--split-by-language"])
+    assert stats["accounting_ok"] and manifest["config"]["split_by_language"] is True
+    sets = {}
+    for split, shards in manifest["splits"].items():
+        for s in shards:
+            assert s["path"].startswith(f"{s['language']}/{split}-")
+            langs = set(pq.read_table(out / s["metadata"], columns=["lang"]).column("lang").to_pylist())
+            assert langs <= {s["language"]}  # a set holds its language only (empty shards none)
+            sets.setdefault((s["language"], split), []).append(s)
+    # every language that survived has a train and a val set, each numbered on its own
+    assert {lang for lang, _ in sets} == {"en", "de", "it"}
+    assert set(sets) == {(lang, split) for lang in ("en", "de", "it") for split in ("train", "val")}
+    assert sum(s["num_docs"] for v in sets.values() for s in v) == stats["documents_kept"]
+    report = verify(str(out))
+    assert report["problems"] == [] and report["documents"] == stats["documents_kept"]
+    loaded, _ = data.load_manifest(str(out))
+    de = data.TokenStream(str(out), loaded, "train", language="de")
+    assert len(de) == sum(s["num_tokens"] for s in sets[("de", "train")])
+    with pytest.raises(ValueError, match="no shards of language 'fr'"):
+        data.TokenStream(str(out), loaded, "train", language="fr")
 
 
 def test_nothing_surviving_writes_stats_and_names_the_stage(tmp_path):

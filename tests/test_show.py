@@ -29,13 +29,8 @@ def one_line_error(r, code):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    warc = shared_data("warc", "crawl-en-0000.warc.gz")
-    out = tmp_path_factory.mktemp("show") / "run"
-    r = gristmill("run", "--input", warc.resolve(), "--output", out, "--languages", "all",
-                  "--vocab-size", 1000, "--shard-tokens", 50_000)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return out
+def run(cli_run):  # tests/conftest.py: one run for the session
+    return cli_run
 
 
 def kept_rows(run):

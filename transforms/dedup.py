@@ -44,7 +44,7 @@ import apache_beam as beam
 import numpy as np
 
 from gristmill.transforms.document import Document, DocumentCoder, Rejection
-from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted, StageOutputs
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, TIMES, Counted, StageOutputs
 
 STAGE = "dedup"
 
@@ -464,24 +464,32 @@ class Resolve(Counted):
         super().__init__(STAGE)
 
     def process(self, kv):
-        doc_id, values = kv
+        for item in self.timed(self._resolve(*kv)):
+            yield from self.route(item)
+
+    @staticmethod
+    def _resolve(doc_id, values):
         docs, cluster = [], []
         for v in values:
             if v[:1] == _DOC:
                 docs.append(_CODER.decode(v[1:]))
             else:
                 cluster.append((v[1:1 + ID_BYTES], struct.unpack("<I", v[1 + ID_BYTES:])[0]))
-        for item in resolve(doc_id, docs, cluster):
-            yield from self.route(item)
+        yield from resolve(doc_id, docs, cluster)
 
 
-class _BandKeys(beam.DoFn):
-    """A batch of documents -> (band key, node) or (band key, (node, signature))."""
+class _BandKeys(Counted):
+    """A batch of documents -> (band key, node) or (band key, (node, signature)); the
+    time spent (the MinHash signatures) is the dedup stage's, on the times output."""
 
     def __init__(self, config: DedupConfig):
+        super().__init__(STAGE)
         self.config = config
 
     def process(self, batch):
+        yield from self.timed(self._keys(batch))
+
+    def _keys(self, batch):
         cfg = self.config
         sigs, has = signatures([d.text for d in batch], cfg)
         for doc, sig, ok in zip(batch, sigs, has):
@@ -567,9 +575,10 @@ class MinHashDedup(beam.PTransform):
 
     def expand(self, docs) -> StageOutputs:
         cfg = self.config
-        edges = (docs
-                 | "Batch" >> beam.BatchElements(min_batch_size=cfg.batch, max_batch_size=cfg.batch)
-                 | "BandKeys" >> beam.ParDo(_BandKeys(cfg))
+        banded = (docs
+                  | "Batch" >> beam.BatchElements(min_batch_size=cfg.batch, max_batch_size=cfg.batch)
+                  | "BandKeys" >> beam.ParDo(_BandKeys(cfg)).with_outputs(TIMES, main="keys"))
+        edges = (banded["keys"]
                  | "Buckets" >> beam.GroupByKey()
                  | "BucketEdges" >> beam.FlatMap(lambda kv: bucket_edges(kv[1], cfg.verify))
                  .with_output_types(tuple[bytes, bytes])
@@ -580,6 +589,7 @@ class MinHashDedup(beam.PTransform):
                | "JoinInputs" >> beam.Flatten()
                | "JoinClusters" >> beam.GroupByKey()
                | "Survivors" >> beam.ParDo(Resolve()).with_output_types(Document)
-               .with_outputs(REJECTED, COUNTS, main=KEPT))
+               .with_outputs(REJECTED, COUNTS, TIMES, main=KEPT))
         out[REJECTED].element_type = Rejection
-        return StageOutputs(out[KEPT], out[REJECTED], out[COUNTS])
+        times = (banded[TIMES], out[TIMES]) | "Times" >> beam.Flatten()
+        return StageOutputs(out[KEPT], out[REJECTED], out[COUNTS], times)

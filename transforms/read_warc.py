@@ -49,7 +49,7 @@ from warcio.statusandheaders import StatusAndHeadersParser
 
 from gristmill.transforms import httpfs  # registers http:// and https:// with FileSystems
 from gristmill.transforms.document import Document, Rejection, stable_id
-from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, TIMES, Counted
 
 STAGE = "read"
 INPUTS = "inputs"
@@ -581,7 +581,7 @@ class ReadRanges(Counted):
 
     def process(self, rng):
         index, path, start, end, size = rng
-        for item in read_range(path, index, start, end, size, self.config):
+        for item in self.timed(read_range(path, index, start, end, size, self.config)):
             if isinstance(item, dict):  # the range's summary
                 yield beam.pvalue.TaggedOutput(INPUTS, item)
             else:
@@ -598,6 +598,11 @@ class SplitFile(Counted):
         self.config = config
 
     def process(self, item):
+        with self.timing():
+            out = list(self._split(item))
+        yield from out
+
+    def _split(self, item):
         index, path = item
         try:
             size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
@@ -714,6 +719,7 @@ class ReadOutputs(NamedTuple):
     rejected: beam.PCollection
     counts: beam.PCollection
     inputs: beam.PCollection  # one manifest entry (dict) per input file
+    times: beam.PCollection = None  # (stage, {"wall_s", "cpu_s"}) per bundle
 
 
 class ReadWarc(beam.PTransform):
@@ -733,11 +739,11 @@ class ReadWarc(beam.PTransform):
                  | "ParseInputs" >> beam.Map(_input_line)
                  | "SpreadFiles" >> beam.Reshuffle())
         split = files | "SplitFiles" >> beam.ParDo(SplitFile(self.config)).with_outputs(
-            REJECTED, COUNTS, INPUTS, main="ranges")
+            REJECTED, COUNTS, INPUTS, TIMES, main="ranges")
         read = (split.ranges
                 | "SpreadRanges" >> beam.Reshuffle()
                 | "ReadRanges" >> beam.ParDo(ReadRanges(self.config)).with_output_types(Document)
-                .with_outputs(REJECTED, COUNTS, INPUTS, main=KEPT))
+                .with_outputs(REJECTED, COUNTS, INPUTS, TIMES, main=KEPT))
         paths = files | "PathByIndex" >> beam.Map(lambda f: (f[0], f[1]))
         summaries = ((split[INPUTS], read[INPUTS])
                      | "RangeSummaries" >> beam.Flatten()
@@ -749,4 +755,5 @@ class ReadWarc(beam.PTransform):
         rejected = ((split[REJECTED], read[REJECTED])
                     | "Rejected" >> beam.Flatten().with_output_types(Rejection))
         counts = (split[COUNTS], read[COUNTS]) | "Counts" >> beam.Flatten()
-        return ReadOutputs(read[KEPT], rejected, counts, entries)
+        times = (split[TIMES], read[TIMES]) | "Times" >> beam.Flatten()
+        return ReadOutputs(read[KEPT], rejected, counts, entries, times)

@@ -18,6 +18,12 @@ memory), sorted by id, and read back in that order into the payload file (tokens
 their width, crc32 on the way) and the Parquet writer (row groups of ROW_GROUP rows);
 then the `.tok` is written front to back. Documents are never split.
 
+With `by_language` (`--split-by-language`) every language gets its own shard sets:
+the set of a document is `<lang>/<split>`, so its files are
+`<lang>/<split>-NNNNN-of-MMMMM.tok` (and `docs/<lang>/...parquet`), numbered and
+counted per language; a language with documents gets a train and a val set. The
+manifest lists them under their split with a `language` field.
+
 Every shard of the derived count is written, empty ones too. Each file is written under
 a temporary name unique to the attempt (`<name>.<random>.inprogress`) and renamed when
 complete, so a retried or speculative attempt never writes into another's file.
@@ -43,10 +49,11 @@ from apache_beam.transforms.window import GlobalWindows
 
 from gristmill import tokfile
 from gristmill.transforms.document import PII_TYPES, QUALITY_SIGNALS, Document, DocumentCoder, Rejection, encoded_id
-from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, TIMES, Counted
 from gristmill.transforms.tokenizer import encode_docs, load_processor, model_info, shard_of, split_of
 
 STAGE = "tokenize"
+WRITE_STAGE = "write_shards"  # not a stage of the funnel (it drops nothing): its times only
 
 METADATA_DIR = "docs"
 CODER = DocumentCoder()
@@ -144,13 +151,20 @@ class _Spill:
         self.file.close()
 
 
-def write_one_shard(output_dir: str, split: str, shard: int, num_shards: int, encoded, model: bytes,
+def set_of(doc: Document, val_fraction: float, by_language: bool) -> str:
+    """The shard set of a document: its split, or `<lang>/<split>` with by_language."""
+    split = split_of(doc.id, val_fraction)
+    return f"{doc.lang or 'und'}/{split}" if by_language else split
+
+
+def write_one_shard(output_dir: str, shard_set: str, shard: int, num_shards: int, encoded, model: bytes,
                     meta: dict, paths: dict, tmp_dir: str = "") -> dict:
     """Write one shard file and its metadata file from the shard's documents (encoded
     bytes with tokens, any order, any number: they are spilled to `tmp_dir`, never all
-    held); return its manifest entry."""
+    held); return its manifest entry. `shard_set` is a split or `<lang>/<split>`."""
     info = model_info(model)
-    name = tokfile.shard_name(split, shard, num_shards)
+    language, _, split = shard_set.rpartition("/")
+    name = tokfile.shard_name(shard_set, shard, num_shards)
     langs, pii_found = collections.Counter(), collections.Counter()
     with tempfile.TemporaryDirectory(dir=tmp_dir or None, prefix="gristmill-shard-") as tmp:
         spill = _Spill(tmp)
@@ -195,7 +209,8 @@ def write_one_shard(output_dir: str, split: str, shard: int, num_shards: int, en
                 shutil.copyfileobj(f, out, 1 << 20)
 
         _write_renamed(FileSystems.join(output_dir, table_name), write_metadata)
-    return {"split": split, "shard": shard, "path": name, "metadata": table_name,
+    return {"set": shard_set, "split": split, **({"language": language} if language else {}), "shard": shard,
+            "path": name, "metadata": table_name,
             "num_tokens": summary["num_tokens"], "num_docs": summary["num_docs"], "sha256": sha,
             "payload_crc32": summary["payload_crc32"],
             "languages": dict(sorted(langs.items())), "pii_found": dict(sorted(pii_found.items()))}
@@ -203,13 +218,13 @@ def write_one_shard(output_dir: str, split: str, shard: int, num_shards: int, en
 
 class Tokenize(Counted):
     """Documents -> documents with tokens and no text (`no_tokens` rejected), per-bundle
-    counts, and per-bundle token totals per split on REPORT: {split: [text bytes, tokens
-    between BOS and EOS, byte-fallback tokens, total tokens]}. The tokenizer is loaded
-    once per worker; a bundle's documents are encoded BATCH_DOCS at a time."""
+    counts, and per-bundle token totals per shard set on REPORT: {set: [text bytes,
+    tokens between BOS and EOS, byte-fallback tokens, total tokens]}. The tokenizer is
+    loaded once per worker; a bundle's documents are encoded BATCH_DOCS at a time."""
 
-    def __init__(self, val_fraction: float, batch: int = BATCH_DOCS):
+    def __init__(self, val_fraction: float, batch: int = BATCH_DOCS, by_language: bool = False):
         super().__init__(STAGE)
-        self.val_fraction, self.batch = val_fraction, batch
+        self.val_fraction, self.batch, self.by_language = val_fraction, batch, by_language
         self._sp, self._model = None, None
 
     def start_bundle(self):
@@ -219,27 +234,33 @@ class Tokenize(Counted):
 
     def process(self, doc: Document, model: bytes):
         if model is not self._model:  # the side input is one object per worker: load once
-            self._sp, self._model = load_processor(model), model
-            self._is_byte = np.array([self._sp.IsByte(i) for i in range(self._sp.vocab_size())])
+            with self.timing():
+                self._sp, self._model = load_processor(model), model
+                self._is_byte = np.array([self._sp.IsByte(i) for i in range(self._sp.vocab_size())])
         self._pending.append(doc)
         if len(self._pending) >= self.batch:
             yield from self._encode()
 
     def _encode(self):
         docs, self._pending = self._pending, []
+        for item in self.timed(self._encoded(docs)):
+            yield from self.route(item)
+
+    def _encoded(self, docs):
+        """Rejections and encoded documents (routed and timed by `_encode`)."""
         if not docs:
             return
         for doc, ids in zip(docs, encode_docs(self._sp, [d.text for d in docs])):
             if ids.size <= 2:
-                yield from self.route(Rejection.of(doc, STAGE, "no_tokens"))
+                yield Rejection.of(doc, STAGE, "no_tokens")
                 continue
-            t = self._totals[split_of(doc.id, self.val_fraction)]
+            t = self._totals[set_of(doc, self.val_fraction, self.by_language)]
             t[0] += len(doc.text.encode("utf-8", "surrogatepass"))
             t[1] += ids.size - 2
             t[2] += int(np.count_nonzero(self._is_byte[ids[1:-1]]))
             t[3] += ids.size
             doc.text, doc.tokens = "", ids
-            yield from self.route(doc)
+            yield doc
 
     def finish_bundle(self):
         for item in self._encode():
@@ -258,28 +279,41 @@ def _sum_totals(parts) -> dict:
 
 
 def num_shards(totals: dict, shard_tokens: int) -> dict:
-    """Shards per split: ceil(tokens / shard_tokens), at least 1."""
-    return {split: max(1, math.ceil(totals.get(split, [0] * 4)[3] / shard_tokens)) for split in ("train", "val")}
+    """Shards per set: ceil(tokens / shard_tokens), at least 1; every split (of every
+    language, with by_language) has a set."""
+    prefixes = {name.rpartition("/")[0] for name in totals} or {""}
+    sets = [f"{p}/{split}" if p else split for p in sorted(prefixes) for split in ("train", "val")]
+    return {name: max(1, math.ceil(totals.get(name, [0] * 4)[3] / shard_tokens)) for name in sets}
 
 
-class WriteShard(beam.DoFn):
-    """((split, shard), encoded documents) -> the shard's manifest entry."""
+def split_totals(totals: dict) -> dict:
+    """Tokenize's totals per set summed per split."""
+    return _sum_totals({name.rpartition("/")[2]: t} for name, t in totals.items())
+
+
+class WriteShard(Counted):
+    """((set, shard), encoded documents) -> the shard's manifest entry. It counts
+    nothing (Tokenize did); its time goes out as `write_shards`' on the times output."""
 
     def __init__(self, output_dir: str, meta: dict, tmp_dir: str = ""):
+        super().__init__(WRITE_STAGE)
         self.output_dir, self.meta, self.tmp_dir = output_dir, meta, tmp_dir
 
     def process(self, kv, model, inputs, shards):
         (split, shard), encoded = kv
         paths = {i["input"]: i["path"] for i in inputs}
-        yield write_one_shard(self.output_dir, split, shard, shards[split], encoded, model, self.meta, paths,
-                              self.tmp_dir)
+        with self.timing():
+            entry = write_one_shard(self.output_dir, split, shard, shards[split], encoded, model, self.meta,
+                                    paths, self.tmp_dir)
+        yield entry
 
 
 class ShardOutputs(NamedTuple):
     kept: beam.PCollection      # one manifest entry (dict) per shard file
     rejected: beam.PCollection  # Rejection (no_tokens)
     counts: beam.PCollection    # (stage, counts) per bundle
-    report: beam.PCollection    # singleton {split: [text bytes, tokens, byte-fallback tokens, total tokens]}
+    report: beam.PCollection    # singleton {set: [text bytes, tokens, byte-fallback tokens, total tokens]}
+    times: beam.PCollection = None  # (stage, {"wall_s", "cpu_s"}) per bundle: tokenize, write_shards
 
 
 class WriteShards(beam.PTransform):
@@ -290,30 +324,32 @@ class WriteShards(beam.PTransform):
     """
 
     def __init__(self, output_dir: str, shard_tokens: int, val_fraction: float, model, inputs, meta: dict,
-                 tmp_dir: str = ""):
+                 tmp_dir: str = "", by_language: bool = False):
         super().__init__()
         self.output_dir, self.shard_tokens, self.val_fraction = output_dir, shard_tokens, val_fraction
         self.model, self.inputs, self.meta, self.tmp_dir = model, inputs, meta, tmp_dir
+        self.by_language = by_language
 
     def expand(self, docs) -> ShardOutputs:
         out_dir, meta, val, shard_tokens = self.output_dir, self.meta, self.val_fraction, self.shard_tokens
+        by_language = self.by_language
         model = beam.pvalue.AsSingleton(self.model)
-        tok = docs | "Tokenize" >> beam.ParDo(Tokenize(val), model).with_outputs(REJECTED, COUNTS, REPORT,
-                                                                                 main=KEPT)
+        tok = docs | "Tokenize" >> beam.ParDo(Tokenize(val, by_language=by_language), model).with_outputs(REJECTED, COUNTS, REPORT,
+                                                                                 TIMES, main=KEPT)
         tok[REJECTED].element_type = Rejection
         report = tok[REPORT] | "TokenTotals" >> beam.CombineGlobally(_sum_totals)
         shards = report | "NumShards" >> beam.Map(num_shards, shard_tokens)
 
         def key(doc: Document, shards: dict):
-            split = split_of(doc.id, val)
-            return (split, shard_of(doc.id, shards[split])), CODER.encode(doc)
+            name = set_of(doc, val, by_language)
+            return (name, shard_of(doc.id, shards[name])), CODER.encode(doc)
 
         def write_empty(_, model, shards, written):
-            done = {(s["split"], s["shard"]) for s in written}
-            for split, n in (shards.items() if model else ()):
+            done = {(s["set"], s["shard"]) for s in written}
+            for name, n in (shards.items() if model else ()):
                 for i in range(n):
-                    if (split, i) not in done:
-                        yield write_one_shard(out_dir, split, i, n, [], model, meta, {})
+                    if (name, i) not in done:
+                        yield write_one_shard(out_dir, name, i, n, [], model, meta, {})
 
         # documents cross the shuffle as their encoded bytes (tokens at their width, no text)
         written = (tok[KEPT]
@@ -321,10 +357,13 @@ class WriteShards(beam.PTransform):
                    .with_output_types(tuple[tuple[str, int], bytes])
                    | "GroupByShard" >> beam.GroupByKey()
                    | "WriteShard" >> beam.ParDo(WriteShard(out_dir, meta, self.tmp_dir), model,
-                                                beam.pvalue.AsList(self.inputs), beam.pvalue.AsSingleton(shards)))
+                                                beam.pvalue.AsList(self.inputs), beam.pvalue.AsSingleton(shards))
+                   .with_outputs(TIMES, main="entries"))
+        written, write_times = written["entries"], written[TIMES]
         empty = (docs.pipeline
                  | "EveryShard" >> beam.Create([None])
                  | "WriteEmptyShards" >> beam.FlatMap(write_empty, model, beam.pvalue.AsSingleton(shards),
                                                       beam.pvalue.AsList(written)))
         entries = (written, empty) | "AllShards" >> beam.Flatten()
-        return ShardOutputs(entries, tok[REJECTED], tok[COUNTS], report)
+        times = (tok[TIMES], write_times) | "Times" >> beam.Flatten()
+        return ShardOutputs(entries, tok[REJECTED], tok[COUNTS], report, times)

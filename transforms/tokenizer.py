@@ -15,15 +15,17 @@ import io
 import logging
 import os
 import re
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, NamedTuple
 
 import apache_beam as beam
 import numpy as np
 import sentencepiece as spm
 
 from gristmill.transforms.document import id_fraction
+from gristmill.transforms.stage import TIMES, Counted
 
 STAGE = "tokenize"
+TRAIN_STAGE = "train_tokenizer"  # not a stage of the funnel (it drops nothing): its times only
 UNK, BOS, EOS, PAD = 0, 1, 2, 3
 log = logging.getLogger(__name__)
 
@@ -164,8 +166,27 @@ class SmallestHashes(beam.CombineFn):
         return self._trim(acc[1])[1]
 
 
+class TokenizerOutputs(NamedTuple):
+    model: beam.PCollection  # singleton: the serialized sentencepiece model (b"": nothing to train on)
+    times: beam.PCollection  # (train_tokenizer, {"wall_s", "cpu_s"}): the training's time
+
+
+class _Train(Counted):
+    """The sample -> the trained model bytes, timed (sentencepiece's threads included)."""
+
+    def __init__(self, train):
+        super().__init__(TRAIN_STAGE)
+        self.train = train
+
+    def process(self, sample, everything):
+        with self.timing():
+            model = self.train(sample, everything)
+        yield model
+
+
 class TrainTokenizer(beam.PTransform):
-    """Documents -> a singleton PCollection of serialized sentencepiece model bytes."""
+    """Documents -> TokenizerOutputs: a singleton PCollection of serialized
+    sentencepiece model bytes, and the training's time."""
 
     def __init__(self, config: TokenizerConfig = TokenizerConfig()):
         super().__init__()
@@ -177,7 +198,8 @@ class TrainTokenizer(beam.PTransform):
             with open(cfg.model_path, "rb") as f:
                 model = f.read()
             load_processor(model)  # fail now, not on the workers
-            return docs.pipeline | "GivenTokenizer" >> beam.Create([model])
+            return TokenizerOutputs(docs.pipeline | "GivenTokenizer" >> beam.Create([model]),
+                                    docs.pipeline | "NoTraining" >> beam.Create([]))
 
         def train(sample: list, everything: list) -> bytes:
             # the train split only, so that val is held out for the tokenizer's report;
@@ -200,7 +222,10 @@ class TrainTokenizer(beam.PTransform):
                       | "AllValues" >> beam.Values()
                       | "SampleAll" >> beam.CombineGlobally(  # a small fallback sample
                           SmallestHashes(min(cfg.sample_docs, 20_000), min(cfg.sample_bytes, 4 << 20))))
-        return train_sample | "Train" >> beam.Map(train, beam.pvalue.AsSingleton(all_sample))
+        trained = (train_sample
+                   | "Train" >> beam.ParDo(_Train(train), beam.pvalue.AsSingleton(all_sample))
+                   .with_output_types(bytes).with_outputs(TIMES, main="model"))
+        return TokenizerOutputs(trained["model"], trained[TIMES])
 
 
 def split_of(doc_id: bytes, val_fraction: float) -> str:

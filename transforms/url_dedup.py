@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import apache_beam as beam
 
 from gristmill.transforms.document import Document, DocumentCoder, Rejection
-from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, Counted, StageOutputs
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, TIMES, Counted, StageOutputs
 
 STAGE = "url_dedup"
 URL_DUPLICATE = "url_duplicate"
@@ -59,16 +59,21 @@ class KeepNewest(Counted):
         super().__init__(STAGE)
 
     def process(self, kv):
+        for item in self.timed(self._keep_newest(kv[1])):
+            yield from self.route(item)
+
+    @staticmethod
+    def _keep_newest(encoded):
         best = None
-        for raw in kv[1]:
+        for raw in encoded:
             doc = _CODER.decode(raw)
             if best is None:
                 best = doc
                 continue
             if newer(doc, best):
                 best, doc = doc, best
-            yield from self.route(Rejection.of(doc, STAGE, URL_DUPLICATE, best.id.hex()))
-        yield from self.route(best)
+            yield Rejection.of(doc, STAGE, URL_DUPLICATE, best.id.hex())
+        yield best
 
 
 class UrlDedup(beam.PTransform):
@@ -80,6 +85,6 @@ class UrlDedup(beam.PTransform):
                .with_output_types(tuple[str, bytes])
                | "GroupByUrl" >> beam.GroupByKey()
                | "KeepNewest" >> beam.ParDo(KeepNewest()).with_output_types(Document)
-               .with_outputs(REJECTED, COUNTS, main=KEPT))
+               .with_outputs(REJECTED, COUNTS, TIMES, main=KEPT))
         out[REJECTED].element_type = Rejection
-        return StageOutputs(out[KEPT], out[REJECTED], out[COUNTS])
+        return StageOutputs(out[KEPT], out[REJECTED], out[COUNTS], out[TIMES])
