@@ -114,6 +114,15 @@ class GristmillOptions(PipelineOptions):
         a("--max-error-rate", type=float, default=0.01,
           help="fail the run when a stage's error rejections exceed this share of its input")
         a("--run-id", default="", help="default: the output folder's name")
+        a("--work-dir", default="",
+          help="where the per-range checkpoints of ReadWarc..Quality and the ledger of processed "
+               "inputs live, kept for later runs (a rerun or a run over more inputs reuses every "
+               "finished range); default: <output>.work, removed when the run succeeds")
+        a("--incremental", action="store_true",
+          help="the same as --work-dir <the output's parent>/work: runs written side by side "
+               "(runs/2026-47, runs/2026-48) share their checkpoints and ledger")
+        a("--promote", action="store_true",
+          help="after the run: verify it and, if that passes, point <the output's parent>/latest at it")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +150,9 @@ class JobConfig:
     tmp_dir: str
     split_by_language: bool
     max_error_rate: float
+    work_dir: str = ""            # per-range checkpoints and the ledger ("" = none)
+    keep_work: bool = True        # False: the default <output>.work, removed after success
+    input_sizes: tuple[int, ...] = ()  # as listed (-1: a URL from a listing)
 
     def recorded(self) -> dict:
         """The settings that decide the output (manifest, shard headers, config digest)."""
@@ -159,6 +171,17 @@ class JobConfig:
                 "tokenizer_sample_mb": self.tokenizer_sample_mb, "tokenizer_threads": self.tokenizer_threads, "val_fraction": self.val_fraction,
                 "shard_tokens": self.shard_tokens, "split_by_language": self.split_by_language,
                 "max_error_rate": self.max_error_rate}
+
+
+    def per_document(self) -> dict:
+        """The settings that decide what ReadWarc..Quality make of an input file (the
+        checkpoints' key), with the code version."""
+        from gristmill import __version__
+        from gristmill.transforms.quality import DEFAULT_CONFIG
+        keep = ("url_", "lang", "max_record_bytes", "extract_")
+        thresholds = json.dumps(dataclasses.asdict(DEFAULT_CONFIG), sort_keys=True, default=sorted)
+        return {"version": __version__, "quality": hashlib.sha256(thresholds.encode()).hexdigest(),
+                **{k: v for k, v in self.recorded().items() if k.startswith(keep)}}
 
 
 def _url_recorded(cfg: url_filter.UrlFilterConfig) -> dict:
@@ -291,6 +314,9 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         _need(not unknown, f"--languages/--lang-min-scores: the language model has no label {','.join(unknown)} "
                            f"(it knows {len(known)}, e.g. en, de, fr, zh, ja)")
     out = o.output.rstrip("/")
+    _need(not (o.work_dir and o.incremental), "--work-dir and --incremental: give one of them")
+    parent = out.rsplit("/", 1)[0] if "/" in out else "."
+    work = (o.work_dir.rstrip("/") or (f"{parent}/work" if o.incremental else f"{out}.work"))
     _need(not FileSystems.exists(f"{out}/manifest.json"),
           f"{out} already holds a finished run (manifest.json); choose a new --output")
     try:
@@ -311,4 +337,5 @@ def job_config(o: GristmillOptions, local_workers: int | None = None) -> JobConf
         tokenizer_sample_mb=o.tokenizer_sample_mb, tokenizer_threads=o.tokenizer_threads,
         val_fraction=o.val_fraction, shard_tokens=o.shard_tokens, tmp_dir=o.tmp_dir,
         split_by_language=o.split_by_language,
-        max_error_rate=o.max_error_rate)
+        max_error_rate=o.max_error_rate, work_dir=work, keep_work=bool(o.work_dir or o.incremental),
+        input_sizes=tuple(inputs.values()))

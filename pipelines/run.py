@@ -19,10 +19,11 @@ import tempfile
 import time
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
 from gristmill.pipelines import crawl, options as opts, progress, run_files
-from gristmill.transforms import read_warc, stage
+from gristmill.transforms import checkpoint, read_warc, stage
 from gristmill.usage import UsageError, report
 
 LOCAL_RUNNERS = ("FnApiRunner", "DirectRunner", "BundleBasedDirectRunner")
@@ -114,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         print_help()
         return 0
     argv, metrics_out = _pop_flag(argv, "--metrics-out")
+    promote = "--promote" in argv
     argv = default_runner_args(argv)
     options = PipelineOptions(argv)
     local = options.view_as(StandardOptions).runner in LOCAL_RUNNERS
@@ -129,8 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     log_path = os.path.join(tempfile.gettempdir(), f"gristmill-run-{os.getpid()}.log")
     print(f"[run] {len(cfg.inputs)} input file(s) -> {cfg.output}\n"
           f"[run] runner and worker logs: {log_path}", flush=True)
+    stale = checkpoint.remove_partial(cfg.output)  # what a killed run left under temporary names
     p = beam.Pipeline(options=options)
-    crawl.build(p, cfg)
+    built = crawl.build(p, cfg)
+    if built["reused"]:
+        ranges = sum(len(r) for r in built["reused"].values())
+        print(f"[run] resuming: {ranges} checkpointed range(s) of {len(built['reused'])} input file(s) "
+              f"are replayed from {cfg.work_dir}, not read", flush=True)
+    if stale:
+        print(f"[run] removed {stale} partial file(s) a killed run left in {cfg.output}", flush=True)
     bar = (progress.RunProgress(progress_dir, _local_ranges(cfg)) if local
            else contextlib.nullcontext())
     env = _progress_env(progress_dir) if local else contextlib.nullcontext()
@@ -153,9 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         with open(metrics_out, "w") as f:
             json.dump(progress.runner_metrics(result, p), f, indent=1)
     print(f"[run] done in {time.time() - start:.1f}s -> {cfg.output}", flush=True)
+    if not cfg.keep_work and FileSystems.exists(cfg.work_dir):
+        FileSystems.delete([cfg.work_dir])  # the default <output>.work: only for resuming this run
     stats = run_files.read_stats(cfg.output)
     if stats:
         print(run_files.funnel(stats), flush=True)
+    if promote:
+        from gristmill.pipelines.verify import main as verify
+        return 1 if verify([cfg.output, "--promote"]) else 0
     return 0
 
 

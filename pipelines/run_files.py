@@ -15,8 +15,8 @@ from typing import Optional
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from gristmill.transforms import read_warc, tokenizer
-from gristmill.transforms.shards import split_totals
+from gristmill.transforms import checkpoint, read_warc, tokenizer
+from gristmill.transforms.shards import split_totals, write_renamed
 
 FORMAT_VERSION = 2
 STAGES = ("read", "url_filter", "extract", "langid", "quality", "url_dedup", "dedup", "pii", "tokenize")
@@ -122,8 +122,8 @@ def tokenizer_report(totals: dict) -> dict:
 
 
 def _write(path: str, data: bytes) -> None:
-    with FileSystems.create(path) as f:
-        f.write(data)
+    """Under a temporary name, renamed when complete: never a partial file under a final name."""
+    write_renamed(path, lambda f: f.write(data))
 
 
 _STAGE_ORDER = {s: i for i, s in enumerate(STAGES)}
@@ -145,9 +145,7 @@ def write_rejected_file(out: str, input_index: int, lines) -> str:
     name = f"part-{input_index:05d}.jsonl.gz" if input_index >= 0 else "part-none.jsonl.gz"
     data = "".join(f"{line}\n" for line in sorted(lines, key=rejected_order)).encode("utf-8")
     path = f"{out}/rejected/{name}"
-    from apache_beam.io.filesystem import CompressionTypes
-    with FileSystems.create(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-        f.write(gzip.compress(data, compresslevel=6, mtime=0))
+    _write(path, gzip.compress(data, compresslevel=6, mtime=0))
     return path
 
 
@@ -168,7 +166,7 @@ class WriteRejected(beam.PTransform):
 
 
 def finish(_, out, run_id, version, config, config_sha256, max_error_rate, counts, shards, inputs,
-           model, rejected_files, token_totals, times=None) -> str:
+           model, rejected_files, token_totals, times=None, ledger=()) -> str:
     """tokenizer.model, stats.json, then manifest.json; or stats.json and RunFailed."""
     inputs = sorted(inputs, key=lambda x: x["input"])
     stats = stage_stats(counts, sum(i["records"] for i in inputs))
@@ -208,6 +206,8 @@ def finish(_, out, run_id, version, config, config_sha256, max_error_rate, count
                            for f in rejected_files),
     }
     _write(f"{out}/manifest.json", json.dumps(manifest, indent=1).encode())
+    if ledger:  # (work folder, plan file): the inputs this run has processed
+        checkpoint.write_ledger(*ledger, inputs, run_id)
     return out
 
 

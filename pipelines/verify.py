@@ -139,9 +139,25 @@ def verify(run: str) -> dict:
     return {**totals, "problems": problems}
 
 
+def promote(run: str) -> str:
+    """Point <the run's parent>/latest at the run: a one-line file holding the run's folder
+    name, replaced atomically (readers see the old run or the new one, never neither)."""
+    run = os.path.abspath(run.rstrip("/"))
+    latest = os.path.join(os.path.dirname(run), "latest")
+    tmp = f"{latest}.{os.getpid()}.inprogress"
+    with open(tmp, "w") as f:
+        f.write(os.path.basename(run) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, latest)
+    return latest
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="gristmill verify", description=__doc__.split("\n\n")[0])
     ap.add_argument("run", help="a finished run directory")
+    ap.add_argument("--promote", action="store_true",
+                    help="if every check passes, point <the run's parent>/latest at this run")
     args = ap.parse_args(argv)
     try:
         result = verify(args.run)
@@ -150,6 +166,8 @@ def main(argv: list[str]) -> int:
     for p in result["problems"]:
         print(p)
     ok = not result["problems"]
+    if ok and args.promote:
+        print(f"[verify] {promote(args.run)} -> {os.path.basename(os.path.abspath(args.run.rstrip('/')))}")
     print(f"ok={'true' if ok else 'false'} shards={result['shards']} tokens={result['tokens']} "
           f"documents={result['documents']} problems={len(result['problems'])}")
     return 0 if ok else 1

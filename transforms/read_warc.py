@@ -47,12 +47,13 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 from warcio.statusandheaders import StatusAndHeadersParser
 
-from gristmill.transforms import httpfs  # registers http:// and https:// with FileSystems
+from gristmill.transforms import checkpoint, httpfs  # httpfs registers http:// and https:// with FileSystems
 from gristmill.transforms.document import Document, Rejection, stable_id
 from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, TIMES, Counted
 
 STAGE = "read"
 INPUTS = "inputs"
+REPLAY = "replay"  # SplitFile: checkpointed ranges to replay
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 GZIP_MAGIC = b"\x1f\x8b\x08"
 _HTTP_PARSER = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"], verify=False)
@@ -580,12 +581,18 @@ class ReadRanges(Counted):
         self.config = config
 
     def process(self, rng):
-        index, path, start, end, size = rng
-        for item in self.timed(read_range(path, index, start, end, size, self.config)):
-            if isinstance(item, dict):  # the range's summary
-                yield beam.pvalue.TaggedOutput(INPUTS, item)
-            else:
-                yield from self.route(item)
+        index, path, start, end, size, *folder = rng
+        checkpoint.begin(folder[0] if folder else "", start, end)
+        summary = None
+        try:
+            for item in self.timed(read_range(path, index, start, end, size, self.config)):
+                if isinstance(item, dict):  # the range's summary, after its last record
+                    summary = item
+                    yield beam.pvalue.TaggedOutput(INPUTS, item)
+                else:
+                    yield from self.route(item)
+        finally:
+            checkpoint.end(summary)  # every record has gone through Quality by now
         if self.config.progress_dir:
             open(os.path.join(self.config.progress_dir, f"{index}-{start}"), "w").close()
 
@@ -603,7 +610,7 @@ class SplitFile(Counted):
         yield from out
 
     def _split(self, item):
-        index, path = item
+        index, path, folder, done = (*item, "", ())[:4]
         try:
             size = FileSystems.match([path])[0].metadata_list[0].size_in_bytes
         except Exception as e:  # vanished or unreadable since the driver listed it
@@ -614,8 +621,13 @@ class SplitFile(Counted):
             yield beam.pvalue.TaggedOutput(INPUTS, {"input": index, "start": 0, "bytes": 0,
                                                     "sha256": "", "records": 1, "error": error})
             return
-        for start, end in file_ranges(path, size, self.config.range_bytes):
-            yield index, path, start, end, size
+        replay, read = checkpoint.plan_ranges(file_ranges(path, size, self.config.range_bytes),
+                                              [tuple(r) for r in done])
+        for start, end in replay:  # checkpointed by an earlier run: replayed, not read
+            yield beam.pvalue.TaggedOutput(REPLAY, (index, path, start, end,
+                                                    checkpoint.checkpoint_path(folder, start, end)))
+        for start, end in read:
+            yield index, path, start, end, size, folder
 
 
 CC_ENDPOINT = "https://data.commoncrawl.org/"  # Common Crawl's public HTTP endpoint
@@ -701,9 +713,11 @@ def merge_ranges(kv) -> dict:
             "error": "; ".join(r["error"] for r in parts if r["error"])}
 
 
-def _input_line(line: str) -> tuple[int, str]:
+def _input_line(line: str) -> tuple:
+    """A line of the inputs file -> (index, path, checkpoint folder, checkpointed ranges);
+    the last two are set in a run's plan (pipelines/run.py), empty in a bare inputs.jsonl."""
     item = json.loads(line)
-    return item["input"], item["path"]
+    return item["input"], item["path"], item.get("folder", ""), tuple(map(tuple, item.get("done", ())))
 
 
 def write_inputs_file(path: str, inputs: list[str]) -> None:
@@ -720,6 +734,8 @@ class ReadOutputs(NamedTuple):
     counts: beam.PCollection
     inputs: beam.PCollection  # one manifest entry (dict) per input file
     times: beam.PCollection = None  # (stage, {"wall_s", "cpu_s"}) per bundle
+    summaries: beam.PCollection = None  # the readers' range summaries, after each range's records
+    replayed: tuple = None  # (documents, rejections, counts) replayed from checkpoints
 
 
 class ReadWarc(beam.PTransform):
@@ -739,13 +755,18 @@ class ReadWarc(beam.PTransform):
                  | "ParseInputs" >> beam.Map(_input_line)
                  | "SpreadFiles" >> beam.Reshuffle())
         split = files | "SplitFiles" >> beam.ParDo(SplitFile(self.config)).with_outputs(
-            REJECTED, COUNTS, INPUTS, TIMES, main="ranges")
+            REJECTED, COUNTS, INPUTS, TIMES, REPLAY, main="ranges")
         read = (split.ranges
                 | "SpreadRanges" >> beam.Reshuffle()
                 | "ReadRanges" >> beam.ParDo(ReadRanges(self.config)).with_output_types(Document)
                 .with_outputs(REJECTED, COUNTS, INPUTS, TIMES, main=KEPT))
+        replay = (split[REPLAY]
+                  | "SpreadReplays" >> beam.Reshuffle()
+                  | "ReplayRanges" >> beam.ParDo(checkpoint.ReplayRanges(self.config.progress_dir))
+                  .with_output_types(Document).with_outputs(REJECTED, COUNTS, INPUTS, main=KEPT))
+        replay[REJECTED].element_type = Rejection
         paths = files | "PathByIndex" >> beam.Map(lambda f: (f[0], f[1]))
-        summaries = ((split[INPUTS], read[INPUTS])
+        summaries = ((split[INPUTS], read[INPUTS], replay[INPUTS])
                      | "RangeSummaries" >> beam.Flatten()
                      | "KeyByInput" >> beam.Map(lambda r: (r["input"], r)))
         entries = ({"path": paths, "ranges": summaries}
@@ -756,4 +777,5 @@ class ReadWarc(beam.PTransform):
                     | "Rejected" >> beam.Flatten().with_output_types(Rejection))
         counts = (split[COUNTS], read[COUNTS]) | "Counts" >> beam.Flatten()
         times = (split[TIMES], read[TIMES]) | "Times" >> beam.Flatten()
-        return ReadOutputs(read[KEPT], rejected, counts, entries, times)
+        return ReadOutputs(read[KEPT], rejected, counts, entries, times, read[INPUTS],
+                           (replay[KEPT], replay[REJECTED], replay[COUNTS]))

@@ -83,7 +83,7 @@ class _HashingWriter:
         self.raw.write(data)
 
 
-def _write_renamed(path: str, write) -> str:
+def write_renamed(path: str, write) -> str:
     """write(file) into a temporary name unique to this attempt, then rename to path;
     return the sha256 of the bytes."""
     tmp = f"{path}.{uuid.uuid4().hex}.inprogress"
@@ -201,14 +201,14 @@ def write_one_shard(output_dir: str, shard_set: str, shard: int, num_shards: int
                     out, bos_id=info["bos_id"], eos_id=info["eos_id"], pad_id=info["pad_id"],
                     tokenizer_sha256=info["sha256"], shard_id=shard, num_shards=num_shards, meta=meta))
 
-            sha = _write_renamed(FileSystems.join(output_dir, name), write_tokens)
+            sha = write_renamed(FileSystems.join(output_dir, name), write_tokens)
         table_name = f"{METADATA_DIR}/{name.removesuffix('.tok')}.parquet"
 
         def write_metadata(out):
             with open(table_tmp, "rb") as f:
                 shutil.copyfileobj(f, out, 1 << 20)
 
-        _write_renamed(FileSystems.join(output_dir, table_name), write_metadata)
+        write_renamed(FileSystems.join(output_dir, table_name), write_metadata)
     return {"set": shard_set, "split": split, **({"language": language} if language else {}), "shard": shard,
             "path": name, "metadata": table_name,
             "num_tokens": summary["num_tokens"], "num_docs": summary["num_docs"], "sha256": sha,

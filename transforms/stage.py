@@ -30,6 +30,7 @@ import apache_beam as beam
 from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils import shared
 
+from gristmill.transforms import checkpoint
 from gristmill.transforms.document import Document, Rejection
 
 KEPT, REJECTED, COUNTS, TIMES = "kept", "rejected", "counts", "times"
@@ -123,6 +124,7 @@ class Counted(beam.DoFn):
 
     def route(self, item):
         """Yield a kept item on the main output or a Rejection on `rejected`, counted."""
+        checkpoint.note(self.stage, item)  # the range being read on this thread, if any
         if isinstance(item, Rejection):
             self.count(item.reason)
             yield beam.pvalue.TaggedOutput(REJECTED, item)
