@@ -464,8 +464,11 @@ def section_shards(manifest: Optional[dict]) -> str:
     if not shards:
         return _none("No shards (the run did not finish).")
     target = (manifest.get("config") or {}).get("shard_tokens")
-    labels = [s["path"].rsplit("/", 1)[-1].removesuffix(".tok") if "language" not in s
-              else f"{s['language']}/{s['path'].rsplit('/', 1)[-1].removesuffix('.tok')}" for s in shards]
+    def short(s):  # train-00003-of-00004.tok -> "train 3" (the table below has the names)
+        name = s["path"].rsplit("/", 1)[-1].removesuffix(".tok").split("-")
+        label = f"{name[0]} {int(name[1])}" if len(name) >= 2 and name[1].isdigit() else "-".join(name)
+        return f"{s['language']} {label}" if "language" in s else label
+    labels = [short(s) for s in shards]
     fig, ax = plt.subplots(figsize=(max(6, 0.35 * len(shards) + 2), 4))
     colors = {"train": "#3b75af", "val": "#d9a441"}
     ax.bar(range(len(shards)), [s["num_tokens"] for s in shards],
@@ -483,9 +486,10 @@ def section_shards(manifest: Optional[dict]) -> str:
     from matplotlib.patches import Patch
     handles = [Patch(color=c, label=split) for split, c in colors.items()
                if any(s["split"] == split for s in shards)]
-    ax.legend(handles=ax.get_legend_handles_labels()[0] + handles, fontsize=8)
-    ax.set_xticks(range(len(shards)), labels, rotation=60 if len(shards) > 6 else 0, ha="right" if len(shards) > 6 else "center",
-                  fontsize=7 if len(shards) > 20 else 8)
+    ax.set_ylim(top=1.3 * max(top, target if target and target <= 3 * max(top, 1) else 0, 1))
+    ax.legend(handles=ax.get_legend_handles_labels()[0] + handles, fontsize=8, loc="upper right", ncol=3)
+    ax.set_xticks(range(len(shards)), labels, rotation=60 if len(shards) > 8 else 0,
+                  ha="right" if len(shards) > 8 else "center", fontsize=7 if len(shards) > 20 else 8)
     ax.set_ylabel("tokens")
     ax.set_title("tokens per shard")
     fig.tight_layout()
