@@ -8,7 +8,7 @@ DEMO   := out/demo
 PAGES  ?= 2000
 STEPS  ?= 300
 
-.PHONY: demo test install clean
+.PHONY: demo test test-deploy install clean
 
 install: $(STAMP)
 
@@ -23,6 +23,22 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q tests
+
+# The Airflow DAG (deploy/airflow) loaded by real Airflow in its own virtualenv (no
+# gristmill in it); AIRFLOW_HOME is a temporary folder, nothing is downloaded at test time.
+DEPLOY_VENV  := .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
+
+$(DEPLOY_STAMP): deploy/airflow/requirements.txt deploy/airflow/constraints.txt
+	@echo "== setting up $(DEPLOY_VENV) (pinned: deploy/airflow/requirements.txt + constraints.txt)"
+	test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install --quiet --disable-pip-version-check -r deploy/airflow/requirements.txt -c deploy/airflow/constraints.txt
+	touch $(DEPLOY_STAMP)
+
+test-deploy: $(DEPLOY_STAMP)
+	@home=$$(mktemp -d); AIRFLOW_HOME=$$home AIRFLOW__CORE__LOAD_EXAMPLES=False \
+	  $(DEPLOY_VENV)/bin/python -m pytest -q -p no:cacheprovider deploy/airflow/test_dag.py; \
+	  rc=$$?; rm -rf $$home; exit $$rc
 
 clean:
 	rm -rf $(VENV) out
