@@ -51,6 +51,7 @@ setup(
             "flax==0.12.8",
             "optax==0.2.8",
             "orbax-checkpoint==0.12.8",
+            "grain==0.2.18",  # the loader's sampler and DataLoader (model/data.py)
         ],
         # the test servers of the gs:// and s3:// APIs (tests/test_cloud_io.py)
         "dev": ["pytest==9.2.0", "gcp-storage-emulator==2026.7.19", "moto[server]==5.2.5"],

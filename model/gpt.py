@@ -137,18 +137,22 @@ class CausalSelfAttention(nnx.Module):
                                rngs=rngs)
 
     def __call__(self, x: jax.Array, cos: jax.Array, sin: jax.Array, dropout_key=None,
-                 cache=None, pos=0):
+                 cache=None, pos=0, segments=None):
         """x (B, T, D) -> (y (B, T, D), cache). Without a cache (None is returned): causal
         attention among these T positions. With cache = (k, v), each (B, max_len, H, Dh):
         x holds positions pos..pos+T-1 (pos + T <= max_len); their keys and values are
         written into the cache there and every query attends to the cache positions up to
-        its own (later entries, stale or padding, are masked out)."""
+        its own (later entries, stale or padding, are masked out). `segments` (B, T) ints,
+        without a cache only: a query sees only earlier keys of its own segment (document)."""
         b, t, d = x.shape
         q, k, v = jnp.split(self.qkv(x), 3, axis=-1)
         q, k, v = (z.reshape(b, t, self.n_head, self.head_dim) for z in (q, k, v))
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        if cache is None:
+        if cache is None and segments is None:
             y = jax.nn.dot_product_attention(q, k, v, is_causal=True)  # (B, T, H, Dh)
+        elif cache is None:  # causal and within the query's document: (B, 1, T, T)
+            same = segments[:, :, None] == segments[:, None, :]
+            y = jax.nn.dot_product_attention(q, k, v, mask=(same & jnp.tri(t, dtype=bool))[:, None])
         else:
             k = jax.lax.dynamic_update_slice(cache[0], k.astype(cache[0].dtype), (0, pos, 0, 0))
             v = jax.lax.dynamic_update_slice(cache[1], v.astype(cache[1].dtype), (0, pos, 0, 0))
@@ -184,12 +188,12 @@ class Block(nnx.Module):
         self.ln2 = nnx.RMSNorm(cfg.n_embd, **norm)
         self.mlp = MLP(cfg, dtype=dtype, rngs=rngs)
 
-    def __call__(self, x, cos, sin, dropout_key=None, cache=None, pos=0):
+    def __call__(self, x, cos, sin, dropout_key=None, cache=None, pos=0, segments=None):
         """-> (x, cache): the layer's KV cache updated, or None without one."""
         k1 = k2 = None
         if dropout_key is not None:
             k1, k2 = jax.random.split(dropout_key)
-        y, cache = self.attn(self.ln1(x).astype(self.dtype), cos, sin, k1, cache, pos)
+        y, cache = self.attn(self.ln1(x).astype(self.dtype), cos, sin, k1, cache, pos, segments)
         x = x + y
         x = x + self.mlp(self.ln2(x).astype(self.dtype), k2)
         return x, cache
@@ -205,8 +209,9 @@ class GPT(nnx.Module):
                                 param_dtype=jnp.float32, rngs=rngs)
 
     def __call__(self, idx: jax.Array, dropout_key: jax.Array | None = None, *,
-                 cache: list | None = None, pos: int | jax.Array = 0):
+                 cache: list | None = None, pos: int | jax.Array = 0, segments=None):
         """idx: int (B, T) with T <= block_size -> float32 logits (B, T, vocab_size).
+        `segments` (B, T): document numbers; attention stays within a document (no cache).
 
         With `cache` (from `init_cache`): idx holds the tokens at absolute positions
         pos..pos+T-1 (pos + T <= the cache's max_len, which is not checked when pos is
@@ -214,6 +219,8 @@ class GPT(nnx.Module):
         b, t = idx.shape
         if t > self.cfg.block_size:
             raise ValueError(f"sequence length {t} > block_size {self.cfg.block_size}")
+        if cache is not None and segments is not None:
+            raise ValueError("segments (document masking) are for training, not with a KV cache")
         if cache is not None and isinstance(pos, int) and pos + t > cache[0][0].shape[1]:
             raise ValueError(f"positions {pos}..{pos + t - 1} do not fit a cache of "
                              f"{cache[0][0].shape[1]}")
@@ -225,7 +232,7 @@ class GPT(nnx.Module):
         layer_caches = [None] * len(self.blocks) if cache is None else cache
         new_cache = []
         for block, key, layer_cache in zip(self.blocks, keys, layer_caches):
-            x, layer_cache = block(x, cos, sin, key, layer_cache, pos)
+            x, layer_cache = block(x, cos, sin, key, layer_cache, pos, segments)
             new_cache.append(layer_cache)
         h = self.ln_f(x).astype(self.dtype)
         emb = self.wte.embedding[...].astype(self.dtype)
@@ -274,8 +281,8 @@ def init_params(cfg: GPTConfig, seed: int) -> dict:
 
 
 def apply(gdef: nnx.GraphDef, params: dict, idx: jax.Array, dropout_key=None, *,
-          cache: list | None = None, pos: int | jax.Array = 0):
+          cache: list | None = None, pos: int | jax.Array = 0, segments=None):
     """Logits, or (logits, cache) when a cache is given (see GPT.__call__)."""
     if cache is None:
-        return nnx.merge(gdef, params)(idx, dropout_key)
+        return nnx.merge(gdef, params)(idx, dropout_key, segments=segments)
     return nnx.merge(gdef, params)(idx, dropout_key, cache=cache, pos=pos)

@@ -8,7 +8,8 @@ parallel over a 1-D `jax.sharding.Mesh` of all devices (batch sharded on 'data',
 params and optimizer state replicated). Checkpoints are orbax (see checkpoint.py).
 
 Resume (`--resume`) is exact: the batch of step s is a pure function of (manifest,
-seed, batch size, block size, s) (see data.py), and the checkpoint holds params,
+seed, batch size, block size, s) (see data.py: grain's IndexSampler and DataLoader
+over the memory-mapped shards, `--doc-mask` for attention within documents), and the checkpoint holds params,
 optimizer state and step, so N steps + resume + M steps gives the same losses as
 N + M steps in one go, provided the schedule flags (--steps, --lr, --min-lr,
 --warmup) are the same. Flags left out on resume take the checkpoint's values;
@@ -31,13 +32,14 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 from gristmill.model import checkpoint as ckpt
 from gristmill.model import gpt
-from gristmill.model.data import MANIFEST, TokenLoader, load_manifest, tokenizer_path
+from gristmill.model.data import MANIFEST, ShardRefused, TokenLoader, load_manifest, tokenizer_path
 from gristmill.model.usage import (UsageError, check_writable_dir, fmt_bytes,
                                    host_memory_available, report, require_float, require_int)
 from gristmill.tokfile import sha256_file
 
 # Flags that define the data order or the network: a resumed run must keep them.
-IDENTITY_FLAGS = ("seed", "batch_size", "block_size", "n_layer", "n_head", "n_embd", "dropout")
+IDENTITY_FLAGS = ("seed", "batch_size", "block_size", "n_layer", "n_head", "n_embd", "dropout",
+                  "doc_mask")
 
 # Dense bf16 peak TFLOP/s per chip (vendor datasheets, without sparsity).
 PEAK_BF16_TFLOPS = [
@@ -58,6 +60,9 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=d(300), help="total optimizer steps")
     p.add_argument("--batch-size", type=int, default=d(16), help="global batch (sequences)")
     p.add_argument("--block-size", type=int, default=d(128), help="context length T")
+    p.add_argument("--preset", default=d(""), help="model size by name (gpt.PRESETS: tiny, mini, "
+                   "small, gpt2-124m, or d<depth>): sets --n-layer, --n-head, --n-embd and "
+                   "--block-size, each unless given")
     p.add_argument("--n-layer", type=int, default=d(4))
     p.add_argument("--n-head", type=int, default=d(4))
     p.add_argument("--n-embd", type=int, default=d(128))
@@ -67,7 +72,13 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=d(30), help="linear warmup steps")
     p.add_argument("--weight-decay", type=float, default=d(0.1))
     p.add_argument("--grad-clip", type=float, default=d(1.0), help="global norm; 0 = off")
-    p.add_argument("--seed", type=int, default=d(0), help="init and data order")
+    p.add_argument("--seed", type=int, default=d(0), help="init and data order (0 <= seed < 2^32)")
+    p.add_argument("--doc-mask", action="store_true", default=d(False),
+                   help="attention does not cross document boundaries inside a window "
+                   "(segment ids from the shards' document index)")
+    p.add_argument("--no-shard-hash", action="store_true", default=d(False),
+                   help="skip the sha256 of each shard against the manifest at start (the "
+                   "header checks stay: token count, vocab, tokenizer sha256, crc32)")
     p.add_argument("--eval-every", type=int, default=d(100), help="0 = only at the end")
     p.add_argument("--eval-batches", type=int, default=d(8))
     p.add_argument("--log-every", type=int, default=d(10))
@@ -91,6 +102,8 @@ def check_args(args: argparse.Namespace) -> None:
         require_int(name, getattr(args, name), 1)
     for name in ("warmup", "eval_every", "ckpt_every", "keep_checkpoints"):
         require_int(name, getattr(args, name), 0)
+    if not 0 <= args.seed < 2 ** 32:
+        raise UsageError(f"--seed {args.seed} must be in [0, 2^32) (grain's sampler)")
     require_float("lr", args.lr, low=0, low_open=True)
     if args.min_lr is not None:
         require_float("min_lr", args.min_lr, low=0)
@@ -197,6 +210,15 @@ def parse_args(argv=None) -> tuple[argparse.Namespace, set[str]]:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     explicit = set(vars(build_parser(suppress_defaults=True).parse_args(argv)))
+    if args.preset:  # its sizes count as given, so a resume checks them like flags
+        try:
+            fields = gpt.preset(args.preset, 1).to_dict()
+        except ValueError as e:
+            raise UsageError(f"--preset: {e}") from e
+        for k in ("n_layer", "n_head", "n_embd", "block_size"):
+            if k not in explicit:
+                setattr(args, k, fields[k])
+                explicit.add(k)
     return args, explicit
 
 
@@ -315,7 +337,8 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
 
     # ---- data
     ld = dict(block_size=args.block_size, batch_size=args.batch_size,
-              manifest=(manifest, manifest_sha), language=args.language)
+              manifest=(manifest, manifest_sha), language=args.language,
+              doc_mask=args.doc_mask, verify=not args.no_shard_hash)
     try:
         train_data = TokenLoader(args.data, "train", seed=args.seed, shuffle=True, **ld)
     except (ValueError, FileNotFoundError) as e:  # too few tokens, a shard that disagrees
@@ -324,13 +347,16 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
         val_data = TokenLoader(args.data, "val", seed=0, shuffle=False, **ld)
         n_eval = min(args.eval_batches, math.ceil(len(val_data) / args.batch_size))
         val_msg = f"val {_fmt_int(val_data.stream.num_tokens)} tokens, {n_eval} eval batches"
+    except ShardRefused as e:
+        raise UsageError(f"--data {args.data}: {e}") from e
     except ValueError as e:
         val_data, n_eval = None, 0
         val_msg = f"no eval: {e}"
     log(f"data: {args.data} (manifest sha256 {manifest_sha[:12]}): train "
         f"{_fmt_int(train_data.stream.num_tokens)} tokens in {train_data.stream.num_shards} "
         f"shards -> {_fmt_int(len(train_data))} examples of {args.block_size}+1 tokens "
-        f"({train_data.steps_per_epoch:.1f} steps/epoch); {val_msg}")
+        f"({train_data.steps_per_epoch:.1f} steps/epoch, grain IndexSampler seed {args.seed})"
+        f"{'; attention masked at document boundaries' if args.doc_mask else ''}; {val_msg}")
 
     # ---- mesh, model
     mesh = Mesh(np.array(devices), ("data",))
@@ -379,30 +405,30 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
     # ---- compiled steps
     base_key = jax.random.key(args.seed)
 
-    def train_step(params, opt_state, x, y, step):
+    def train_step(params, opt_state, step, x, y, seg=None):
         key = jax.random.fold_in(base_key, step) if cfg.dropout > 0 else None
-        loss_fn = lambda p: gpt.cross_entropy(gpt.apply(gdef, p, x, key), y)  # noqa: E731
+        loss_fn = lambda p: gpt.cross_entropy(gpt.apply(gdef, p, x, key, segments=seg), y)  # noqa: E731
         loss, grads = jax.value_and_grad(loss_fn)(params)
         updates, opt_state = tx.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         return params, opt_state, loss, optax.tree.norm(grads)
 
-    def eval_step(params, x, y):
-        return gpt.cross_entropy(gpt.apply(gdef, params, x), y)
+    def eval_step(params, x, y, seg=None):
+        return gpt.cross_entropy(gpt.apply(gdef, params, x, segments=seg), y)
 
-    def put_batch(x, y):
-        return (jax.make_array_from_process_local_data(batch_sharding, x),
-                jax.make_array_from_process_local_data(batch_sharding, y))
+    def put_batch(*arrays):  # x, y (and segment ids): this host's rows of the global batch
+        return tuple(jax.make_array_from_process_local_data(batch_sharding, a) for a in arrays)
 
-    x0, y0 = put_batch(*train_data.batch_at(start_step))
+    batches = train_data.iterator(start_step)  # grain DataLoader; the same as batch_at(step)
+    batch0 = put_batch(*next(batches))
     log("compiling train step (jit) ...")
     t0 = time.time()
     step_fn = jax.jit(train_step, donate_argnums=(0, 1),
                       out_shardings=(replicated, replicated, replicated, replicated)
-                      ).lower(params, opt_state, x0, y0, jnp.int32(0)).compile()
+                      ).lower(params, opt_state, jnp.int32(0), *batch0).compile()
     eval_fn = None
     if val_data is not None:
-        eval_fn = jax.jit(eval_step).lower(params, x0, y0).compile()
+        eval_fn = jax.jit(eval_step).lower(params, *batch0).compile()
     log(f"compiled in {time.time() - t0:.1f} s; training steps {start_step + 1}..{args.steps}")
 
     eval_batches = [put_batch(*val_data.batch_at(k)) for k in range(n_eval)] if eval_fn else []
@@ -411,7 +437,7 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
         if not eval_fn:
             log(f"eval step {step}: skipped ({val_msg})")
             return None
-        loss = float(np.mean([float(eval_fn(params, x, y)) for x, y in eval_batches]))
+        loss = float(np.mean([float(eval_fn(params, *b)) for b in eval_batches]))
         history["eval"][step] = loss
         log(f"eval step {step}: val loss {loss:.4f} (ppl {math.exp(min(loss, 50)):.1f}, "
             f"{n_eval} batches)")
@@ -420,14 +446,14 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
     history = {"losses": {}, "eval": {}, "tokens_per_sec": [], "mfu": []}
     pending: list[tuple[int, jax.Array, jax.Array]] = []
     t_last, steps_since = time.time(), 0
-    x, y = x0, y0
+    batch = batch0
     for step in range(start_step, args.steps):
         done = step + 1  # optimizer updates completed after this iteration
-        params, opt_state, loss, gnorm = step_fn(params, opt_state, x, y, jnp.int32(step))
+        params, opt_state, loss, gnorm = step_fn(params, opt_state, jnp.int32(step), *batch)
         pending.append((done, loss, gnorm))
         steps_since += 1
         if done < args.steps:
-            x, y = put_batch(*train_data.batch_at(done))  # overlaps with the device
+            batch = put_batch(*next(batches))  # overlaps with the device
         last = done == args.steps
         if done % args.log_every == 0 or last or done == start_step + 1:
             for s, l, g in pending:
@@ -469,9 +495,8 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
 
 
 def main(argv=None) -> int:
-    args, explicit = parse_args(argv)
     try:
-        train(args, explicit)
+        train(*parse_args(argv))
     except UsageError as e:
         return report("gristmill train", e)
     return 0

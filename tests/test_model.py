@@ -16,7 +16,7 @@ import sentencepiece as spm
 from gristmill.model import checkpoint as ckpt
 from gristmill.model import gpt, sample
 from gristmill.model import train as train_mod
-from gristmill.model.data import TokenLoader, TokenStream, load_manifest
+from gristmill.model.data import ShardRefused, TokenLoader, TokenStream, load_manifest
 from gristmill.model.synthetic import synthetic_docs, train_tokenizer, write_run_dir
 
 VOCAB = 320
@@ -79,10 +79,11 @@ def test_examples_are_windows_of_the_concatenated_stream(markov_run):
     np.testing.assert_array_equal(one_open.read(5, len(stream) - 5), stream[5:-5])
     assert len(ld) == (len(stream) - 1) // t
     for i in range(len(ld)):  # every example, including those straddling shards
-        x, y = ld.source[i]
-        np.testing.assert_array_equal(x, stream[i * t:i * t + t])
-        np.testing.assert_array_equal(y, stream[i * t + 1:i * t + t + 1])
-        assert x.dtype == np.int32 and x.shape == (t,)
+        w = ld.source[i]  # grain RandomAccessDataSource: the window of T+1 tokens
+        np.testing.assert_array_equal(w, stream[i * t:i * t + t + 1])
+        assert w.dtype == np.int32 and w.shape == (t + 1,)
+    with pytest.raises(IndexError):
+        ld.source[len(ld)]
     x, y = ld.global_batch_at(3)
     idx = ld.global_indices(3)
     for r, i in enumerate(idx):
@@ -108,7 +109,10 @@ def test_order_is_seeded_permutation_and_batch_at_is_stateless(markov_run):
     seq = np.concatenate([a.global_indices(s) for s in range(steps)])
     for e in range(2):  # each epoch visits every example exactly once
         assert sorted(seq[e * n:(e + 1) * n]) == list(range(n))
-    np.testing.assert_array_equal(seq[:n], np.random.default_rng([7, 0]).permutation(n))
+    import grain.python as grain  # the order is grain's index shuffle, seed + epoch
+    np.testing.assert_array_equal(seq[:n], [grain.MapDataset.range(n).shuffle(seed=7)[i]
+                                            for i in range(n)])
+    assert not np.array_equal(seq[:n], np.arange(n))
     assert not np.array_equal(seq[:n], seq[n:2 * n])  # epochs differ
     # a fresh loader asked for step s directly (resume) sees what the long run saw
     for s in [steps - 1, 0, n // 5, 1]:
@@ -120,17 +124,97 @@ def test_order_is_seeded_permutation_and_batch_at_is_stateless(markov_run):
 
 def test_hosts_partition_the_global_batch(markov_run):
     run, _ = markov_run
+    one = TokenLoader(run, "train", block_size=16, batch_size=8, seed=3,
+                      process_index=0, process_count=1)
     for hosts in (1, 2, 4):
         lds = [TokenLoader(run, "train", block_size=16, batch_size=8, seed=3,
                            process_index=h, process_count=hosts) for h in range(hosts)]
         for step in (0, 5, 11):
-            gx, gy = lds[0].global_batch_at(step)
-            parts = [ld.batch_at(step) for ld in lds]
-            assert all(p[0].shape == (8 // hosts, 16) for p in parts)
-            np.testing.assert_array_equal(np.concatenate([p[0] for p in parts]), gx)
-            np.testing.assert_array_equal(np.concatenate([p[1] for p in parts]), gy)
+            gx, gy = one.global_batch_at(step)  # the same global batch whatever the host count
+            for h, ld in enumerate(lds):  # host h: rows h, h+H, ... (grain's ShardOptions)
+                x, y = ld.batch_at(step)
+                assert x.shape == (8 // hosts, 16)
+                np.testing.assert_array_equal(x, gx[h::hosts])
+                np.testing.assert_array_equal(y, gy[h::hosts])
     with pytest.raises(ValueError, match="not divisible"):
         TokenLoader(run, "train", block_size=16, batch_size=6, process_index=0, process_count=4)
+
+
+def test_grain_dataloader_gives_batch_at_from_any_step(markov_run):
+    run, _ = markov_run
+    for hosts in (1, 2):
+        for h in range(hosts):
+            ld = TokenLoader(run, "train", block_size=16, batch_size=4, seed=5, doc_mask=True,
+                             process_index=h, process_count=hosts)
+            start = len(ld) // 4 - 1  # a few steps before the first epoch ends
+            it = ld.iterator(start)
+            for s in range(start, start + 4):
+                got, want = next(it), ld.batch_at(s)
+                assert len(got) == 3
+                for a, b in zip(got, want):
+                    np.testing.assert_array_equal(a, b)
+
+
+def test_doc_mask_segments_follow_the_document_index(markov_run):
+    run, stream = markov_run
+    ld = TokenLoader(run, "train", block_size=16, batch_size=4, doc_mask=True,
+                     process_index=0, process_count=1)
+    bos = ld.manifest["tokenizer"]["bos_id"]
+    starts = np.cumsum(stream == bos)  # every document starts with BOS, no BOS elsewhere
+    crossing = 0
+    for i in range(len(ld)):
+        w = ld.source[i]
+        assert w.shape == (2, 17) and w.dtype == np.int32
+        np.testing.assert_array_equal(w[0], stream[i * 16:i * 16 + 17])
+        np.testing.assert_array_equal(w[1], starts[i * 16:i * 16 + 17] - starts[i * 16])
+        crossing += int(w[1, -1] > 0)
+    assert crossing > 10  # windows with a boundary inside were checked
+    x, y, seg = ld.batch_at(0)
+    assert x.shape == y.shape == seg.shape == (4, 16)
+
+
+def _tamper(run, dst, fn):
+    shutil.copytree(run, dst)
+    fn(str(dst))
+    return str(dst)
+
+
+def test_a_shard_that_disagrees_with_the_manifest_is_refused(markov_run, tmp_path):
+    from gristmill.tokfile import HEADER_SIZE, Header, sha256_file
+    run, _ = markov_run
+    name = "train-00002-of-00004.tok"
+    kw = dict(block_size=16, batch_size=4, process_index=0, process_count=1)
+
+    def flip_token(d):  # one payload byte: only the file's sha256 can tell
+        with open(os.path.join(d, name), "r+b") as f:
+            f.seek(HEADER_SIZE + 10)
+            b = f.read(1)
+            f.seek(HEADER_SIZE + 10)
+            f.write(bytes([b[0] ^ 1]))
+
+    bad = _tamper(run, tmp_path / "flipped", flip_token)
+    with pytest.raises(ShardRefused, match=f"{name}.*sha256"):
+        TokenLoader(bad, "train", **kw)
+    TokenLoader(bad, "train", verify=False, **kw)  # header checks alone cannot see it
+    with pytest.raises(train_mod.UsageError, match=name):
+        _train(["--data", bad, "--out", str(tmp_path / "o1"), "--steps", "1", *TINY])
+
+    def other_tokenizer(d):  # a shard of another tokenizer, its manifest sha256 updated
+        path = os.path.join(d, name)
+        with open(path, "r+b") as f:
+            h = Header.unpack(f.read(HEADER_SIZE))
+            f.seek(0)
+            f.write(Header(**{**h.__dict__, "tokenizer_sha256": "ab" * 32}).pack())
+        m = json.load(open(os.path.join(d, "manifest.json")))
+        for e in m["splits"]["train"]:
+            if e["path"] == name:
+                e["sha256"] = sha256_file(path)
+        json.dump(m, open(os.path.join(d, "manifest.json"), "w"))
+
+    bad = _tamper(run, tmp_path / "other_tok", other_tokenizer)
+    for verify in (True, False):
+        with pytest.raises(ShardRefused, match=f"{name}.*tokenizer sha256"):
+            TokenLoader(bad, "train", verify=verify, **kw)
 
 
 # ---- model ------------------------------------------------------------------------
@@ -148,6 +232,33 @@ def test_loss_at_init_is_about_ln_vocab():
     logits2 = gpt.apply(gpt.graphdef(cfg), params, x2[:, :-1])
     np.testing.assert_allclose(logits2[:, :20], logits[:, :20], atol=1e-5)
     assert not np.allclose(logits2[:, 20:], logits[:, 20:])
+
+
+def test_doc_mask_keeps_attention_inside_a_document():
+    cfg = gpt.GPTConfig(vocab_size=512, block_size=32, n_layer=2, n_head=2, n_embd=64)
+    params, gdef = gpt.init_params(cfg, 0), gpt.graphdef(cfg)
+    x = jax.random.randint(jax.random.key(1), (2, 32), 0, cfg.vocab_size)
+    seg = jnp.asarray([[0] * 10 + [1] * 22, [0] * 5 + [1] * 20 + [2] * 7])
+    x2 = x.at[:, :5].set((x[:, :5] + 7) % 512)  # change the first document only
+    masked = lambda t: gpt.apply(gdef, params, t, segments=seg)  # noqa: E731
+    a, b = masked(x), masked(x2)
+    np.testing.assert_allclose(a[0, 10:], b[0, 10:], atol=1e-5)  # later documents: unchanged
+    np.testing.assert_allclose(a[1, 5:], b[1, 5:], atol=1e-5)
+    assert not np.allclose(a[:, :5], b[:, :5])
+    plain = gpt.apply(gdef, params, x)
+    assert not np.allclose(gpt.apply(gdef, params, x2)[0, 10:], plain[0, 10:])  # unmasked: leaks
+    # one segment everywhere is plain causal attention
+    np.testing.assert_allclose(gpt.apply(gdef, params, x, segments=jnp.zeros_like(x)), plain,
+                               atol=1e-5)
+
+
+def test_preset_flag_sets_the_model_size(tmp_path):
+    args, explicit = train_mod.parse_args(["--out", str(tmp_path), "--preset", "tiny",
+                                           "--block-size", "16"])
+    assert (args.n_layer, args.n_head, args.n_embd, args.block_size) == (2, 2, 64, 16)
+    assert {"n_layer", "n_embd", "block_size"} <= explicit
+    with pytest.raises(train_mod.UsageError, match="unknown preset"):
+        train_mod.parse_args(["--out", str(tmp_path), "--preset", "huge"])
 
 
 def test_checkpoint_roundtrip_gives_same_logits(tmp_path, repeat_run):
