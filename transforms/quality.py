@@ -4,7 +4,8 @@ The pure per-document logic (no Beam here). One entry point::
 
     text_out, reason, signals = quality_filter(text, lang, QualityConfig())
 
-Order of work (the first failing rule decides the reason):
+Order of work (the first failing rule decides the reason; docs/quality.md has every
+threshold with its source and datatrove's order beside ours):
 
 1. ``empty_text`` when the input is empty or only whitespace.
 2. C4 line filtering (it edits the text): lines are stripped and dropped by the
@@ -12,11 +13,11 @@ Order of work (the first failing rule decides the reason):
    one blank line (paragraph breaks survive), nothing else is changed except
    citation markers removed from kept lines. ``c4_empty_after_line_filter`` if no
    line is left.
-3. Page rules, all on the filtered text, in this order: C4 page rules
-   (``c4_lorem_ipsum``, ``c4_curly_bracket``, ``c4_too_few_sentences``), Gopher
-   quality, Gopher repetition, FineWeb. Gopher repetition runs before FineWeb so that
-   ``gopher_dup_line_char_frac`` (0.2) stays reachable beside FineWeb's stricter
-   threshold (0.1) on the same measurement.
+3. Page rules, all on the filtered text, in datatrove's FineWeb order: Gopher
+   repetition, Gopher quality, C4 page rules (``c4_lorem_ipsum``,
+   ``c4_curly_bracket``, ``c4_too_few_sentences``), FineWeb. Every page rule sees the
+   same text, so the order decides only which reason a rejected page is counted
+   under, never whether it is kept.
 
 Sources (the "anchors" named next to each default in `QualityConfig`):
 
@@ -51,19 +52,38 @@ Definitions used below (all measured on the C4-filtered text):
   n-grams cover it (as RedPajama-V2's ``rps_doc_frac_chars_dupe_{n}grams``).
 
 Languages written without spaces between words (``no_space_langs``: ja, zh, th, ...)
-make every whitespace-word rule meaningless (a Japanese paragraph is one "word"), so
-for them the word rules are skipped and listed in ``signals["skipped"]``: C4's
-minimum words per line and maximum word length, all Gopher word rules (word count, mean word length,
-symbol ratio, alphabetic words, stop words) and the n-gram repetition rules. Line,
-paragraph and character rules still apply. Thai and Lao also use no sentence-final
-punctuation (``no_terminal_punct_langs``), so for them C4's terminal-punctuation line
-rule, C4's sentence count and FineWeb's line-punctuation ratio are skipped too.
-These are this project's choices, not an anchor's.
+make every whitespace-word rule meaningless (a Japanese paragraph is one "word"). For
+those with a measured ``chars_per_word`` (zh 1.74, ja 1.73, th 3.68: characters of
+the text per word of a real segmenter, measured on the shared Leipzig sentences, see
+docs/quality.md) the word rules run on *units* instead: every character of a
+no-space script (Han, kana, Thai, ...) is one unit, and so is every run of other
+letters and digits (a Latin word or a number inside Chinese text). A word count is
+estimated as units / chars_per_word, so every word threshold keeps its anchor value:
+C4's words per line, Gopher's word count and symbol-to-word ratio. Gopher's alphabetic
+words rule is the share of units with a letter; its stop words are matched as
+substrings (sets for zh, ja, th); its n-gram rules run on unit n-grams of
+round(n * chars_per_word) units (a word 2-gram of Chinese is about a 3-character
+gram). Gopher's mean word length is skipped (a unit has one character by definition).
+A no-space language without a factor (lo, km, my, bo, dz, yue, ... by default: no
+segmenter was at hand to measure one) skips all word rules, listed in
+``signals["skipped"]``; a factor given in the config switches them on.
+
+Sentences (C4's sentence count) are counted per kept line, as datatrove counts them
+(``split_into_sentences`` on each line): each sentence end in the line, plus one for
+text after the last end; so a kept line is at least one sentence, as it is for punkt.
+Ends are ". ! ? …" (with closing quotes) before a space or the line end, or the
+full stops of ``c4_full_stops`` anywhere: the CJK marks 。！？｡, the full-width ．
+(not between digits), and other scripts' stops. Thai and Lao use no sentence-final
+punctuation (``no_terminal_punct_langs``): for them C4's terminal-punctuation line
+rule, C4's sentence count and FineWeb's line-punctuation ratio are skipped. These
+are this project's choices, not an anchor's.
 """
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from itertools import accumulate
 from typing import Mapping, Optional
@@ -126,6 +146,10 @@ STOP_WORDS: dict[str, frozenset] = {
     "nb": frozenset("og det som en på er til av for med ikke jeg".split()),
     "nn": frozenset("og det som ein på er til av for med ikkje eg".split()),
     "pl": frozenset("nie na się jest że do to jak ale od po tak".split()),
+    # languages without spaces: matched as substrings of the text (see no_space_langs)
+    "zh": frozenset("的 了 是 在 和 有 不 这 我 他 也 就".split()),
+    "ja": frozenset("の に は を が と で も から まで です ます".split()),
+    "th": frozenset("ที่ และ ใน การ ของ ได้ เป็น มี ไม่ ให้ จะ ว่า".split()),
 }
 
 # ISO 639-2/3 codes (GlotLID style "jpn_Jpan", or "deu") to the 639-1 codes used here.
@@ -167,6 +191,16 @@ POLICY_SUBSTRINGS = ("terms of use", "privacy policy", "cookie policy", "uses co
 NO_SPACE_LANGS = frozenset({"ja", "zh", "yue", "wuu", "gan", "lzh", "th", "lo", "km",
                             "my", "bo", "dz"})
 NO_TERMINAL_PUNCT_LANGS = frozenset({"th", "lo"})
+# Characters of the text per word (units per word, see the module docstring), measured
+# on the shared Leipzig sentences (../shared/data/langid/sentences) with jieba 0.42.1
+# (zh, 729 lines: 31,203 units / 17,887 words), janome 0.5.0 (ja, 412 lines: 16,683 /
+# 9,666) and pythainlp 5.4.0 newmm (th, 1,000 lines: 79,764 / 21,693); punctuation-only
+# tokens are not words. The segmenters were used once to measure, they are not needed.
+CHARS_PER_WORD = {"zh": 1.74, "ja": 1.73, "th": 3.68}
+# Sentence ends that need no space after them: CJK full-width marks (。！？, halfwidth ｡,
+# full-width ． when not between digits) and the full stops of other scripts (Armenian,
+# Arabic, Urdu, Devanagari, Myanmar, Ethiopic, Khmer, Tibetan).
+FULL_STOPS = "。！？｡．։؟۔।॥။።។།"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -210,6 +244,8 @@ class QualityConfig:
     # Sentences are counted as sentence-final punctuation runs (TFDS used NLTK punkt);
     # abbreviations like "e.g. " count as ends, so this errs towards keeping pages.
     c4_min_sentences: Optional[int] = 3
+    # Sentence ends counted anywhere in a line (no space needed after them).
+    c4_full_stops: str = FULL_STOPS
 
     # --- Gopher quality (Gopher appendix A.1.1) ---
     gopher_min_words: Optional[int] = 50            # word count between 50 and 100,000
@@ -266,6 +302,9 @@ class QualityConfig:
 
     # --- languages (this project's choice, see the module docstring) ---
     no_space_langs: frozenset = NO_SPACE_LANGS
+    # units per word for languages without spaces; one without a factor skips the word rules
+    chars_per_word: Mapping[str, float] = dataclasses.field(
+        default_factory=lambda: dict(CHARS_PER_WORD), hash=False)
     no_terminal_punct_langs: frozenset = NO_TERMINAL_PUNCT_LANGS
 
     def top_ngram_limits(self) -> list[tuple[int, float]]:
@@ -287,10 +326,47 @@ _PUNCT = ("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
           "。、，．：；！？「」『』（）【】《》〈〉〔〕［］｛｝＂＇｀～・")
 _ALPHA = re.compile(r"[^\W\d_]")  # a letter of any script
 _CITATION = re.compile(r"\[(?:\d{1,4}|edit|citation needed)\]", re.IGNORECASE)
-# A sentence end: a run of . ! ? … (and Greek ;) with optional closing quotes or
-# brackets, before whitespace or the end; or any full-width / other-script stop.
-_SENTENCE_END = re.compile(
-    r"[.!?…\u037e]+[\"'”“’‘»«)\]]*(?=\s|$)|[。！？｡։؟۔।॥။።។།]+")
+# Scripts written without spaces: Thai, Lao, Tibetan, Myanmar, Khmer, kana, Han
+# (extension A, unified, compatibility), halfwidth katakana. A unit is one character of
+# these with the combining marks that follow it (Thai vowel and tone marks, ...), or a
+# run of other letters and digits.
+_NO_SPACE_SCRIPTS = ("\u0e00-\u0e7f\u0e80-\u0eff\u0f00-\u0fff\u1000-\u109f\u1780-\u17ff"
+                     "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f")
+
+
+def _unit_pattern() -> re.Pattern:
+    marks = "".join(chr(c) for a, b in re.findall(r"(.)-(.)", _NO_SPACE_SCRIPTS)
+                    for c in range(ord(a), ord(b) + 1) if unicodedata.category(chr(c))[0] == "M")
+    return re.compile(f"[{_NO_SPACE_SCRIPTS}][{marks}]*|[^\\W_{_NO_SPACE_SCRIPTS}]+")
+
+
+_UNIT = _unit_pattern()
+_WORD_CHAR = re.compile(r"[^\W_]")
+
+
+@functools.lru_cache(maxsize=8)
+def _sentence_end(full_stops: str) -> re.Pattern:
+    """A sentence end: a run of . ! ? … (and Greek ;) with optional closing quotes or
+    brackets, before whitespace or the end; or a run of `full_stops` anywhere (the
+    full-width ． only when no digit follows: "3．5" is a number)."""
+    stops = re.escape(full_stops.replace("．", ""))
+    dot = "|．(?![0-9０-９])" if "．" in full_stops else ""
+    anywhere = f"|(?:[{stops}]{dot})+" if stops else (f"|(?:{dot[1:]})+" if dot else "")
+    return re.compile(r"[.!?…\u037e]+[\"'”“’‘»«)\]]*(?=\s|$)" + anywhere)
+
+
+def count_sentences(lines: list[str], full_stops: str = FULL_STOPS) -> int:
+    """Sentence ends in each line, plus one for a line's letters or digits after its last end."""
+    end = _sentence_end(full_stops)
+    n = 0
+    for line in lines:
+        last = 0
+        for m in end.finditer(line):
+            n += 1
+            last = m.end()
+        if _WORD_CHAR.search(line, last):
+            n += 1
+    return n
 
 
 def _r(x: float) -> float:
@@ -365,10 +441,13 @@ def _ngram_fractions(words: list[str], max_n: int):
 
 # ----------------------------------------------------------------------- C4 lines
 
-def _c4_line_filter(text: str, cfg: QualityConfig, word_rule: bool, punct_rule: bool):
+def _c4_line_filter(text: str, cfg: QualityConfig, per_word: Optional[float], punct_rule: bool):
+    """`per_word`: None skips the word rules; 1 for whitespace words; else units per word."""
     removed: dict[str, int] = {}
     out: list[str] = []
     n_in = citations = 0
+    word_rule = per_word is not None
+    tokens = str.split if per_word == 1 else _UNIT.findall
     max_len = cfg.c4_max_word_length if word_rule else None
     min_words = cfg.c4_min_words_per_line if word_rule else None
     require_punct = cfg.c4_require_terminal_punct and punct_rule
@@ -385,7 +464,7 @@ def _c4_line_filter(text: str, cfg: QualityConfig, word_rule: bool, punct_rule: 
             continue
         n_in += 1
         if max_len is not None and len(line) > max_len and any(
-                len(tok) > max_len for tok in line.split()):
+                len(tok) > max_len for tok in tokens(line)):
             drop("long_word")
             continue
         if cfg.c4_remove_citations and "[" in line:
@@ -401,7 +480,7 @@ def _c4_line_filter(text: str, cfg: QualityConfig, word_rule: bool, punct_rule: 
         if cfg.c4_drop_ellipsis_lines and line.endswith(ELLIPSES):
             drop("ellipsis")
             continue
-        if min_words is not None and len(line.split()) < min_words:
+        if min_words is not None and len(tokens(line)) / per_word < min_words:
             drop("too_few_words")
             continue
         if cfg.c4_drop_javascript_lines or policies:
@@ -436,6 +515,9 @@ def quality_filter(text: str, lang: str,
     code = normalize_lang(lang)
     spaced = code not in cfg.no_space_langs
     punctuated = code not in cfg.no_terminal_punct_langs
+    # 1 for whitespace words; units per word for a language without spaces; None: no word rules
+    per_word = 1 if spaced else cfg.chars_per_word.get(code)
+    wordy = per_word is not None
     skipped: list[str] = []
     signals: dict = {}
 
@@ -445,8 +527,8 @@ def quality_filter(text: str, lang: str,
         return out, reason, signals
 
     # ---- C4 line filter
-    out, removed, n_in, citations = _c4_line_filter(text, cfg, spaced, punctuated)
-    if not spaced:
+    out, removed, n_in, citations = _c4_line_filter(text, cfg, per_word, punctuated)
+    if not wordy:
         skipped += [r for r in ("c4_min_words_per_line", "c4_max_word_length")
                     if getattr(cfg, r) is not None]
     if not punctuated and cfg.c4_require_terminal_punct:
@@ -460,72 +542,7 @@ def quality_filter(text: str, lang: str,
         signals["c4_citations_removed"] = citations
     if not lines:
         return done("c4_empty_after_line_filter")
-
-    # ---- C4 page rules
-    if cfg.c4_reject_lorem_ipsum and "lorem ipsum" in out.lower():
-        return done("c4_lorem_ipsum")
-    if cfg.c4_reject_curly_bracket and "{" in out:
-        return done("c4_curly_bracket")
-    if cfg.c4_min_sentences is not None:
-        if punctuated:
-            n_sent = len(_SENTENCE_END.findall(out))
-            signals["c4_sentences"] = n_sent
-            if n_sent < cfg.c4_min_sentences:
-                return done("c4_too_few_sentences")
-        else:
-            skipped.append("c4_min_sentences")
-
-    # ---- Gopher quality
     n_lines = len(lines)
-    words: list[str] = []
-    if spaced:
-        strip = _PUNCT
-        words = [w for w in (t.strip(strip).lower() for t in out.split()) if w]
-        n_words = len(words)
-        signals["words"] = n_words
-        if ((cfg.gopher_min_words is not None and n_words < cfg.gopher_min_words)
-                or (cfg.gopher_max_words is not None and n_words > cfg.gopher_max_words)
-                or n_words == 0):
-            return done("gopher_word_count")
-        mean_len = sum(map(len, words)) / n_words
-        signals["mean_word_length"] = _r(mean_len)
-        if ((cfg.gopher_min_mean_word_length is not None and mean_len < cfg.gopher_min_mean_word_length)
-                or (cfg.gopher_max_mean_word_length is not None
-                    and mean_len > cfg.gopher_max_mean_word_length)):
-            return done("gopher_mean_word_length")
-        hash_ratio = out.count("#") / n_words
-        ellipsis_ratio = (out.count("...") + out.count("…")) / n_words
-        signals["hash_word_ratio"] = _r(hash_ratio)
-        signals["ellipsis_word_ratio"] = _r(ellipsis_ratio)
-        if cfg.gopher_max_symbol_word_ratio is not None and max(
-                hash_ratio, ellipsis_ratio) > cfg.gopher_max_symbol_word_ratio:
-            return done("gopher_symbol_ratio")
-    else:
-        skipped.append("gopher_word_rules")
-
-    bullet_frac = sum(1 for ln in lines if ln.startswith(cfg.bullets)) / n_lines
-    signals["bullet_line_frac"] = _r(bullet_frac)
-    if cfg.gopher_max_bullet_line_frac is not None and bullet_frac > cfg.gopher_max_bullet_line_frac:
-        return done("gopher_bullet_lines")
-    ellipsis_frac = sum(1 for ln in lines if ln.endswith(ELLIPSES)) / n_lines
-    signals["ellipsis_line_frac"] = _r(ellipsis_frac)
-    if cfg.gopher_max_ellipsis_line_frac is not None and ellipsis_frac > cfg.gopher_max_ellipsis_line_frac:
-        return done("gopher_ellipsis_lines")
-
-    if spaced:
-        alpha_frac = sum(1 for w in words if _ALPHA.search(w)) / len(words)
-        signals["alpha_word_frac"] = _r(alpha_frac)
-        if cfg.gopher_min_alpha_word_frac is not None and alpha_frac < cfg.gopher_min_alpha_word_frac:
-            return done("gopher_alpha_words")
-        if cfg.gopher_min_stop_words is not None:
-            stop = cfg.stop_words.get(code)
-            if stop is None:
-                skipped.append("gopher_stop_words")
-            else:
-                n_stop = len(stop.intersection(words))
-                signals["stop_words"] = n_stop
-                if n_stop < cfg.gopher_min_stop_words:
-                    return done("gopher_stop_words")
 
     # ---- Gopher repetition
     paras = [p.strip() for p in out.split("\n\n")]
@@ -545,21 +562,94 @@ def quality_filter(text: str, lang: str,
     if cfg.gopher_max_dup_line_char_frac is not None and dup_line_char_frac > cfg.gopher_max_dup_line_char_frac:
         return done("gopher_dup_line_char_frac")
 
+    words: list[str] = []
     if spaced:
-        top_limits = dict(cfg.top_ngram_limits())
-        dup_limits = dict(cfg.dup_ngram_limits())
-        max_n = max([*top_limits, *dup_limits], default=0)
-        for n, top_frac, dup_frac in _ngram_fractions(words, max_n):
-            if n in TOP_NGRAM_SIZES:
-                signals[f"top_{n}gram_char_frac"] = _r(top_frac)
-                if n in top_limits and top_frac > top_limits[n]:
-                    return done(f"gopher_top_{n}gram")
-            if n in DUP_NGRAM_SIZES:
-                signals[f"dup_{n}gram_char_frac"] = _r(dup_frac)
-                if n in dup_limits and dup_frac > dup_limits[n]:
-                    return done(f"gopher_dup_{n}gram")
-    else:
+        words = [w for w in (t.strip(_PUNCT).lower() for t in out.split()) if w]
+    elif wordy:
+        words = _UNIT.findall(out.lower())
+        signals["units"] = len(words)
+    if wordy and words:
+        # word n-grams; for a language without spaces, unit n-grams of about as many characters
+        size = {n: n if spaced else max(n, int(n * per_word + 0.5))
+                for n in (*TOP_NGRAM_SIZES, *DUP_NGRAM_SIZES)}
+        limits = {size[n]: (n, t, "top") for n, t in cfg.top_ngram_limits()}
+        limits.update({size[n]: (n, t, "dup") for n, t in cfg.dup_ngram_limits()})
+        for m, top_frac, dup_frac in _ngram_fractions(words, max(limits, default=0)):
+            if m not in limits:
+                continue
+            n, limit, kind = limits[m]
+            frac = top_frac if kind == "top" else dup_frac
+            signals[f"{kind}_{n}gram_char_frac"] = _r(frac)
+            if frac > limit:
+                return done(f"gopher_{kind}_{n}gram")
+    elif not wordy:
         skipped.append("gopher_ngram_rules")
+
+    # ---- Gopher quality
+    if wordy:
+        n_words = len(words) if spaced else len(words) / per_word
+        signals["words"] = _r(n_words)
+        if ((cfg.gopher_min_words is not None and n_words < cfg.gopher_min_words)
+                or (cfg.gopher_max_words is not None and n_words > cfg.gopher_max_words)
+                or n_words == 0):
+            return done("gopher_word_count")
+        if spaced:
+            mean_len = sum(map(len, words)) / n_words
+            signals["mean_word_length"] = _r(mean_len)
+            if ((cfg.gopher_min_mean_word_length is not None and mean_len < cfg.gopher_min_mean_word_length)
+                    or (cfg.gopher_max_mean_word_length is not None
+                        and mean_len > cfg.gopher_max_mean_word_length)):
+                return done("gopher_mean_word_length")
+        elif cfg.gopher_min_mean_word_length is not None or cfg.gopher_max_mean_word_length is not None:
+            skipped.append("gopher_mean_word_length")
+        hash_ratio = out.count("#") / n_words
+        ellipsis_ratio = (out.count("...") + out.count("…")) / n_words
+        signals["hash_word_ratio"] = _r(hash_ratio)
+        signals["ellipsis_word_ratio"] = _r(ellipsis_ratio)
+        if cfg.gopher_max_symbol_word_ratio is not None and max(
+                hash_ratio, ellipsis_ratio) > cfg.gopher_max_symbol_word_ratio:
+            return done("gopher_symbol_ratio")
+    else:
+        skipped.append("gopher_word_rules")
+
+    bullet_frac = sum(1 for ln in lines if ln.startswith(cfg.bullets)) / n_lines
+    signals["bullet_line_frac"] = _r(bullet_frac)
+    if cfg.gopher_max_bullet_line_frac is not None and bullet_frac > cfg.gopher_max_bullet_line_frac:
+        return done("gopher_bullet_lines")
+    ellipsis_frac = sum(1 for ln in lines if ln.endswith(ELLIPSES)) / n_lines
+    signals["ellipsis_line_frac"] = _r(ellipsis_frac)
+    if cfg.gopher_max_ellipsis_line_frac is not None and ellipsis_frac > cfg.gopher_max_ellipsis_line_frac:
+        return done("gopher_ellipsis_lines")
+
+    if wordy:
+        alpha_frac = sum(1 for w in words if _ALPHA.search(w)) / len(words)
+        signals["alpha_word_frac"] = _r(alpha_frac)
+        if cfg.gopher_min_alpha_word_frac is not None and alpha_frac < cfg.gopher_min_alpha_word_frac:
+            return done("gopher_alpha_words")
+        if cfg.gopher_min_stop_words is not None:
+            stop = cfg.stop_words.get(code)
+            if stop is None:
+                skipped.append("gopher_stop_words")
+            else:
+                n_stop = (len(stop.intersection(words)) if spaced
+                          else sum(1 for w in stop if w in out))
+                signals["stop_words"] = n_stop
+                if n_stop < cfg.gopher_min_stop_words:
+                    return done("gopher_stop_words")
+
+    # ---- C4 page rules
+    if cfg.c4_reject_lorem_ipsum and "lorem ipsum" in out.lower():
+        return done("c4_lorem_ipsum")
+    if cfg.c4_reject_curly_bracket and "{" in out:
+        return done("c4_curly_bracket")
+    if cfg.c4_min_sentences is not None:
+        if punctuated:
+            n_sent = count_sentences(lines, cfg.c4_full_stops)
+            signals["c4_sentences"] = n_sent
+            if n_sent < cfg.c4_min_sentences:
+                return done("c4_too_few_sentences")
+        else:
+            skipped.append("c4_min_sentences")
 
     # ---- FineWeb
     if punctuated:
