@@ -50,7 +50,7 @@ with torch.no_grad():
     for s in range(0, n, 50):
         idx = range(s, min(s + 50, n))
         w = torch.from_numpy(np.stack([data[i * T:i * T + T + 1].astype(np.int64) for i in idx]))
-        _, loss = model(w[:, :-1], w[:, 1:])
+        _, loss = model(w[:, :-1].contiguous(), w[:, 1:].contiguous())
         losses.append(float(loss) * len(idx))
 print(f"val_loss={sum(losses) / n:.6f}")
 """
