@@ -115,7 +115,6 @@ def main(argv: list[str] | None = None) -> int:
         print_help()
         return 0
     argv, metrics_out = _pop_flag(argv, "--metrics-out")
-    promote = "--promote" in argv
     argv = default_runner_args(argv)
     options = PipelineOptions(argv)
     local = options.view_as(StandardOptions).runner in LOCAL_RUNNERS
@@ -167,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     stats = run_files.read_stats(cfg.output)
     if stats:
         print(run_files.funnel(stats), flush=True)
-    if promote:
+    if options.view_as(opts.GristmillOptions).promote:
         from gristmill.pipelines.verify import main as verify
         return 1 if verify([cfg.output, "--promote"]) else 0
     return 0

@@ -47,7 +47,7 @@ def test_a_range_is_written_whole_and_read_back(tmp_path):
     checkpoint.note("read", rej)
     checkpoint.note("read", doc)       # kept by read: not a survivor yet
     checkpoint.note("quality", doc)    # Quality's survivor
-    assert not os.listdir(folder) or all(n.endswith(".inprogress.body") for n in os.listdir(folder))
+    assert not os.listdir(folder) or all(n.endswith(".body.inprogress") for n in os.listdir(folder))
     assert checkpoint.end({"input": 3, "start": 0, "bytes": 4096, "sha256": "ab", "records": 2, "error": ""})
     assert os.listdir(folder) == ["0-4096.ckpt"]
     head, docs, rejections = checkpoint.read_file(f"{folder}/0-4096.ckpt")

@@ -12,7 +12,7 @@ after the whole read stage, not range by range.)
 
 A later run with the same per-document settings (a rerun of a killed run, or a run over a
 grown input list pointed at the same work folder) plans each input file from the
-checkpoints found (`plan_ranges`): finished ranges are replayed (`ReplayRanges`, the
+checkpoints found (`plan_ranges`): finished ranges are replayed (`read_warc.ReplayRanges`, the
 documents, rejections, counts and range summary exactly as the readers emitted them, the
 input index renumbered), only the rest is read. The input key is a digest of the file's
 path and listed size and of the settings that decide the per-document output, so a
@@ -28,18 +28,15 @@ read again next time), so a checkpoint cannot change the funnel.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import hashlib
 import json
 import logging
-import os
 import re
 import struct
 import threading
 import uuid
 from typing import Iterable, Optional
 
-import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from gristmill.transforms.document import (Document, Rejection, RejectionCoder, decode_document,
@@ -51,7 +48,6 @@ STAGES = ("read", "url_filter", "extract", "langid", "quality")  # what a checkp
 _LEN = struct.Struct("<I")
 _NAME = re.compile(r"(\d+)-(\d+)\.ckpt$")
 _REJ = RejectionCoder()
-INPUTS = "inputs"
 UNREADABLE = "unreadable_input"  # read_warc.UNREADABLE_INPUT: such a range is never checkpointed
 
 
@@ -170,8 +166,8 @@ class _Range:
 
     def __init__(self, folder: str, start: int, end: int):
         self.path = checkpoint_path(folder, start, end)
-        self.tmp = f"{self.path}.{uuid.uuid4().hex}.inprogress"
-        self.body = FileSystems.create(f"{self.tmp}.body")
+        self.body_path = f"{self.path}.{uuid.uuid4().hex}.body.inprogress"
+        self.body = FileSystems.create(self.body_path)
         self.dropped = {s: collections.Counter() for s in STAGES}
         self.docs = 0
 
@@ -188,6 +184,7 @@ class _Range:
 
     def finish(self, summary: dict) -> bool:
         """Write the checkpoint if the range's counts add up; whether it was written."""
+        from gristmill.transforms.shards import write_renamed  # (shards -> stage -> here)
         self.body.close()
         counts = derive_counts(summary["records"], self.dropped, self.docs)
         try:
@@ -199,20 +196,21 @@ class _Range:
             head = json.dumps({"summary": {k: v for k, v in summary.items()
                                            if k not in ("checkpoint", "input")},
                                "counts": counts}, sort_keys=True).encode()
-            with FileSystems.create(self.tmp) as out, FileSystems.open(f"{self.tmp}.body") as body:
+
+            def write(out):
                 out.write(MAGIC + _LEN.pack(len(head)) + head)
-                while chunk := body.read(1 << 20):
-                    out.write(chunk)
-            FileSystems.rename([self.tmp], [self.path])
+                with FileSystems.open(self.body_path) as body:
+                    while chunk := body.read(1 << 20):
+                        out.write(chunk)
+            write_renamed(self.path, write)
             return True
         finally:
             self.abort()
 
     def abort(self) -> None:
         self.body.close()
-        gone = [p for p in (self.tmp, f"{self.tmp}.body") if FileSystems.exists(p)]
-        if gone:
-            FileSystems.delete(gone)
+        if FileSystems.exists(self.body_path):
+            FileSystems.delete([self.body_path])
 
 
 _current = threading.local()
@@ -246,29 +244,6 @@ def end(summary: Optional[dict]) -> bool:
     return r.finish(summary)
 
 
-class ReplayRanges(beam.DoFn):
-    """(input index, path, start, end, checkpoint file) -> the range's documents (main),
-    rejections, counts per stage and range summary, as when it was read."""
-
-    def __init__(self, progress_dir: str = ""):
-        self.progress_dir = progress_dir
-
-    def process(self, item):
-        index, _path, start, _end, path = item
-        head, docs, rejections = read_file(path)
-        for doc in docs:
-            doc.input = index
-            yield doc
-        for r in rejections:
-            yield beam.pvalue.TaggedOutput("rejected", dataclasses.replace(r, input=index))
-        for stage, counts in head["counts"].items():
-            if counts:
-                yield beam.pvalue.TaggedOutput("counts", (stage, counts))
-        yield beam.pvalue.TaggedOutput(INPUTS, {**head["summary"], "input": index})
-        if self.progress_dir:
-            open(os.path.join(self.progress_dir, f"{index}-{start}"), "w").close()
-
-
 # ------------------------------------------------------------------------------ the ledger
 
 def write_ledger(work: str, plan_file: str, inputs: list[dict], run_id: str) -> str:
@@ -293,9 +268,7 @@ def write_ledger(work: str, plan_file: str, inputs: list[dict], run_id: str) -> 
         rows[p["key"]] = {"path": entry["path"], "size": p["size"], "bytes": entry["bytes"],
                           "sha256_ranges": entry["sha256_ranges"], "records": entry["records"],
                           "key": p["key"], "run_id": run_id}
-    tmp = f"{ledger}.{uuid.uuid4().hex}.inprogress"
-    with FileSystems.create(tmp) as f:
-        for row in sorted(rows.values(), key=lambda r: r["path"]):
-            f.write(json.dumps(row, sort_keys=True).encode() + b"\n")
-    FileSystems.rename([tmp], [ledger])  # over the old one: os.rename locally, a copy on GCS
+    from gristmill.transforms.shards import write_renamed
+    write_renamed(ledger, lambda f: f.write(b"".join(
+        json.dumps(row, sort_keys=True).encode() + b"\n" for row in sorted(rows.values(), key=lambda r: r["path"]))))
     return ledger

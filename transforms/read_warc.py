@@ -593,8 +593,35 @@ class ReadRanges(Counted):
                     yield from self.route(item)
         finally:
             checkpoint.end(summary)  # every record has gone through Quality by now
-        if self.config.progress_dir:
-            open(os.path.join(self.config.progress_dir, f"{index}-{start}"), "w").close()
+        range_done(self.config.progress_dir, index, start)
+
+
+def range_done(progress_dir: str, index: int, start: int) -> None:
+    """A local run's progress: one empty file per range read (or replayed)."""
+    if progress_dir:
+        open(os.path.join(progress_dir, f"{index}-{start}"), "w").close()
+
+
+class ReplayRanges(beam.DoFn):
+    """(input index, path, start, end, checkpoint file) -> the range's documents (main),
+    rejections, counts per stage and range summary, as when it was read."""
+
+    def __init__(self, progress_dir: str = ""):
+        self.progress_dir = progress_dir
+
+    def process(self, item):
+        index, _path, start, _end, path = item
+        head, docs, rejections = checkpoint.read_file(path)
+        for doc in docs:
+            doc.input = index
+            yield doc
+        for r in rejections:
+            yield beam.pvalue.TaggedOutput(REJECTED, dataclasses.replace(r, input=index))
+        for stage, counts in head["counts"].items():
+            if counts:
+                yield beam.pvalue.TaggedOutput(COUNTS, (stage, counts))
+        yield beam.pvalue.TaggedOutput(INPUTS, {**head["summary"], "input": index})
+        range_done(self.progress_dir, index, start)
 
 
 class SplitFile(Counted):
@@ -762,7 +789,7 @@ class ReadWarc(beam.PTransform):
                 .with_outputs(REJECTED, COUNTS, INPUTS, TIMES, main=KEPT))
         replay = (split[REPLAY]
                   | "SpreadReplays" >> beam.Reshuffle()
-                  | "ReplayRanges" >> beam.ParDo(checkpoint.ReplayRanges(self.config.progress_dir))
+                  | "ReplayRanges" >> beam.ParDo(ReplayRanges(self.config.progress_dir))
                   .with_output_types(Document).with_outputs(REJECTED, COUNTS, INPUTS, main=KEPT))
         replay[REJECTED].element_type = Rejection
         paths = files | "PathByIndex" >> beam.Map(lambda f: (f[0], f[1]))
