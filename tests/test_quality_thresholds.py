@@ -58,6 +58,13 @@ def article(n_lines=10, per_line=10, seed=0, end=".") -> list[str]:
     return lines
 
 
+def with_stop_words(lines: list[str]) -> list[str]:
+    """The lines with the stop words 'the' and 'and' in place of the first line's third word."""
+    first = lines[0].split(" ")
+    first[2] = "the and"
+    return [" ".join(first)] + lines[1:]
+
+
 def word_chars(text: str) -> int:
     """Characters of the words as Quality counts them for the n-gram rules (no punctuation)."""
     return sum(len(w.strip(".")) for w in text.split())
@@ -188,9 +195,9 @@ def test_stop_words():
 def test_too_few_sentences():
     f = Filler()
     three = [sentence(f.words(20)) for _ in range(3)]
-    three[0] = three[0].replace(three[0].split()[2], "the and", 1)
+    three = with_stop_words(three)
     two = [sentence(f.words(30)) for _ in range(2)]
-    two[0] = two[0].replace(two[0].split()[2], "the and", 1)
+    two = with_stop_words(two)
     sig = check("c4_too_few_sentences", "\n".join(three), "\n".join(two),
                 signal="c4_sentences", value=3)
     assert sig["c4_sentences"] == 2
@@ -230,18 +237,6 @@ def line_of(chars: int, f: Filler) -> str:
     return line
 
 
-def test_dup_para_frac():
-    f = Filler()
-    uniq = ["\n".join(sentence(f.words(12)) for _ in range(3)) for _ in range(69)]
-    uniq[0] = uniq[0].replace(uniq[0].split()[2], "the and", 1)
-    short = sentence(f.words(5))
-    inside = uniq + [short] * 31  # 100 paragraphs, 30 repeat an earlier one
-    past = uniq + [short] * 32    # 101 paragraphs, 31 repeats
-    sig = check("gopher_dup_para_frac", "\n\n".join(inside), "\n\n".join(past),
-                signal="dup_para_frac", value=0.3)
-    assert sig["dup_para_frac"] == round(31 / 101, 4)
-
-
 @pytest.mark.parametrize("unit", ["para", "line"])
 def test_dup_char_frac(unit):
     """A repeated paragraph (or line) of L characters among U unique ones: L / (U + 2L)."""
@@ -250,7 +245,7 @@ def test_dup_char_frac(unit):
     rep = sentence(f.words(10))
     L = len(rep)
     uniq = [sentence(f.words(10)) for _ in range(2)]
-    uniq[0] = uniq[0].replace(uniq[0].split()[2], "the and", 1)
+    uniq = with_stop_words(uniq)
 
     def text(U):
         body = uniq + [line_of(U - sum(map(len, uniq)), Filler(7))]
@@ -263,16 +258,21 @@ def test_dup_char_frac(unit):
     assert sig[f"dup_{unit}_char_frac"] > 0.2
 
 
-def test_dup_line_frac():
+@pytest.mark.parametrize("unit", ["para", "line"])
+def test_dup_frac(unit):
+    """Unique paragraphs of 3 long lines (or unique long lines) and a short one repeated."""
     f = Filler()
-    uniq = [sentence(f.words(15)) for _ in range(69)]
-    uniq[0] = uniq[0].replace(uniq[0].split()[2], "the and", 1)
+    if unit == "para":
+        sep, uniq = "\n\n", ["\n".join(sentence(f.words(12)) for _ in range(3)) for _ in range(69)]
+    else:
+        sep, uniq = "\n", [sentence(f.words(15)) for _ in range(69)]
+    uniq = with_stop_words(uniq)
     short = sentence(f.words(5))
-    inside = uniq + [short] * 31  # 100 lines, 30 repeat an earlier one
-    past = uniq + [short] * 32    # 101 lines, 31 repeats
-    sig = check("gopher_dup_line_frac", "\n".join(inside), "\n".join(past),
-                signal="dup_line_frac", value=0.3)
-    assert sig["dup_line_frac"] == round(31 / 101, 4)
+    inside = uniq + [short] * 31  # 100 items, 30 repeat an earlier one
+    past = uniq + [short] * 32    # 101 items, 31 repeats
+    sig = check(f"gopher_dup_{unit}_frac", sep.join(inside), sep.join(past),
+                signal=f"dup_{unit}_frac", value=0.3)
+    assert sig[f"dup_{unit}_frac"] == round(31 / 101, 4)
 
 
 def ngram_text(n: int, copies: int, frac: float, f: Filler, delta: int = 0) -> str:
@@ -345,7 +345,7 @@ def test_fineweb_dup_line_char_frac():
     rep = sentence(f.words(10))
     L = len(rep)
     uniq = [sentence(f.words(10)) for _ in range(7)]
-    uniq[0] = uniq[0].replace(uniq[0].split()[2], "the and", 1)
+    uniq = with_stop_words(uniq)
 
     def text(U):
         body = uniq + [line_of(U - sum(map(len, uniq)), Filler(7))]
@@ -362,7 +362,7 @@ def test_short_line_ratio():
     """Rejects at >= 0.67 of lines under 30 characters: 66 of 100 is kept."""
     f = Filler()
     long = [sentence(f.words(8)) for _ in range(34)]
-    long[0] = long[0].replace(long[0].split()[2], "the and", 1)
+    long = with_stop_words(long)
     short = [sentence(f.words(5, length=3)) for _ in range(67)]
     assert all(len(s) < 30 for s in short) and all(len(s) >= 30 for s in long)
     sig = check("fineweb_short_line_ratio", "\n".join(long + short[:66]),
