@@ -237,20 +237,25 @@ def line_of(chars: int, f: Filler) -> str:
     return line
 
 
-@pytest.mark.parametrize("unit", ["para", "line"])
-def test_dup_char_frac(unit):
-    """A repeated paragraph (or line) of L characters among U unique ones: L / (U + 2L)."""
+def repeated_line(n_unique: int, sep: str):
+    """(text(U), L): a line of L characters twice among `n_unique` unique lines (joined
+    by `sep`) whose characters total exactly U."""
     f = Filler()
-    sep = "\n\n" if unit == "para" else "\n"
     rep = sentence(f.words(10))
-    L = len(rep)
-    uniq = [sentence(f.words(10)) for _ in range(2)]
-    uniq = with_stop_words(uniq)
+    uniq = with_stop_words([sentence(f.words(10)) for _ in range(n_unique - 1)])
 
     def text(U):
         body = uniq + [line_of(U - sum(map(len, uniq)), Filler(7))]
         assert sum(map(len, body)) == U
-        return sep.join(body[:2] + [rep] + body[2:] + [rep])
+        return sep.join(body[:1] + [rep] + body[1:] + [rep])
+
+    return text, len(rep)
+
+
+@pytest.mark.parametrize("unit", ["para", "line"])
+def test_dup_char_frac(unit):
+    """A repeated paragraph (or line) of L characters among U unique ones: L / (U + 2L)."""
+    text, L = repeated_line(3, "\n\n" if unit == "para" else "\n")
 
     # 0.2 exactly at U = 3L; one character less is past it
     sig = check(f"gopher_dup_{unit}_char_frac", text(3 * L), text(3 * L - 1),
@@ -304,24 +309,20 @@ def ngram_text(n: int, copies: int, frac: float, f: Filler, delta: int = 0) -> s
 
 TOP = [(2, 0.20), (3, 0.18), (4, 0.16)]
 DUP = [(5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10)]
+NGRAMS = [("top", n, t) for n, t in TOP] + [("dup", n, t) for n, t in DUP]
 
 
-@pytest.mark.parametrize("n,limit", TOP, ids=[f"top_{n}gram" for n, _ in TOP])
-def test_top_ngram(n, limit):
-    """The most frequent n-gram repeated 8 times covering exactly `limit` of the characters."""
-    inside = ngram_text(n, 8, limit, Filler(n))
-    past = ngram_text(n, 8, limit, Filler(n), delta=-1)
-    sig = check(f"gopher_top_{n}gram", inside, past, signal=f"top_{n}gram_char_frac", value=limit)
-    assert sig[f"top_{n}gram_char_frac"] > limit
-
-
-@pytest.mark.parametrize("n,limit", DUP, ids=[f"dup_{n}gram" for n, _ in DUP])
-def test_dup_ngram(n, limit):
-    """One n-word phrase twice: every m-gram with m <= n covers it, none longer."""
-    inside = ngram_text(n, 2, limit, Filler(n))
-    past = ngram_text(n, 2, limit, Filler(n), delta=-1)
-    sig = check(f"gopher_dup_{n}gram", inside, past, signal=f"dup_{n}gram_char_frac", value=limit)
-    assert sig[f"dup_{n}gram_char_frac"] > limit
+@pytest.mark.parametrize("kind,n,limit", NGRAMS, ids=[f"{k}_{n}gram" for k, n, _ in NGRAMS])
+def test_ngram_coverage(kind, n, limit):
+    """top: the most frequent n-gram, 8 copies; dup: one n-word phrase twice, so every
+    m-gram with m <= n covers it and none longer does. Exactly `limit` of the word
+    characters, then one character fewer in all."""
+    copies = 8 if kind == "top" else 2
+    inside = ngram_text(n, copies, limit, Filler(n))
+    past = ngram_text(n, copies, limit, Filler(n), delta=-1)
+    key = f"{kind}_{n}gram_char_frac"
+    sig = check(f"gopher_{kind}_{n}gram", inside, past, signal=key, value=limit)
+    assert sig[key] > limit
 
 
 # ------------------------------------------------------------------------ FineWeb
@@ -341,15 +342,7 @@ def test_fineweb_dup_line_char_frac():
     """Rejects at >= 0.1 of characters in repeated lines (Gopher's n-gram rules, which
     usually decide first for a spaced language, are off here)."""
     cfg = off(*(f"gopher_max_dup_{n}gram_char_frac" for n, _ in DUP))
-    f = Filler()
-    rep = sentence(f.words(10))
-    L = len(rep)
-    uniq = [sentence(f.words(10)) for _ in range(7)]
-    uniq = with_stop_words(uniq)
-
-    def text(U):
-        body = uniq + [line_of(U - sum(map(len, uniq)), Filler(7))]
-        return "\n".join([rep] + body + [rep])
+    text, L = repeated_line(8, "\n")
 
     # L / (U + 2L) = 0.1 at U = 8L: rejected there; one character more is just below
     _, got, sig = quality_filter(text(8 * L + 1), "en", cfg)
