@@ -25,6 +25,15 @@ def gristmill_cli(*args, timeout=600):
     return subprocess.run([GRISTMILL, *map(str, args)], capture_output=True, text=True, timeout=timeout)
 
 
+def one_line_error(r, code=2):
+    """The one stderr line of a command that failed with `code`, and no traceback."""
+    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr + r.stdout
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    return lines[0]
+
+
 @pytest.fixture(scope="session")
 def cli_run(tmp_path_factory):
     """One real small run made by `gristmill run` on a shared crawl, for the tests that

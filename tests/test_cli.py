@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from tests.conftest import one_line_error
+
 EXE = os.path.join(os.path.dirname(sys.executable), "gristmill")
 
 
@@ -51,14 +53,6 @@ def test_run_input_errors_are_clear(tmp_path):
     assert r.returncode == 2 and "--input and --output are required" in r.stderr
     assert "--vocab-size" in gristmill("run", "--help").stdout
     assert gristmill("frobnicate", check=False).returncode == 2
-
-
-def one_line_error(r, code=2):
-    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr + r.stdout
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return lines[0]
 
 
 @pytest.mark.parametrize("flag,value,message", [

@@ -7,15 +7,7 @@ import shutil
 
 from gristmill.pipelines import report
 from gristmill.pipelines.run_files import STAGES, TIMED_STEPS
-from tests.conftest import gristmill_cli
-
-
-def one_line_error(r, code):
-    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr + r.stdout
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return lines[0]
+from tests.conftest import gristmill_cli, one_line_error
 
 
 def test_stats_hold_each_stages_wall_and_cpu_seconds(cli_run):

@@ -11,21 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from gristmill.pipelines import show
-from tests.conftest import shared_data
+from tests.conftest import one_line_error, shared_data
 
 EXE = os.path.join(os.path.dirname(sys.executable), "gristmill")
 
 
 def gristmill(*args):
     return subprocess.run([EXE, *map(str, args)], capture_output=True, text=True, timeout=600)
-
-
-def one_line_error(r, code):
-    assert r.returncode == code, (r.returncode, r.stdout, r.stderr)
-    assert "Traceback" not in r.stderr + r.stdout
-    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, r.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
