@@ -17,9 +17,9 @@ from fractions import Fraction
 
 import pytest
 
-from gristmill.transforms.quality import STOP_WORDS, QualityConfig, quality_filter
+from gristmill.transforms.quality import STOP_WORDS, quality_filter
+from tests.test_quality import DEFAULT, off
 
-DEFAULT = QualityConfig()
 EN_STOP = STOP_WORDS["en"]
 
 
@@ -42,8 +42,8 @@ class Filler:
         return [self.word(length) for _ in range(n)]
 
 
-def sentence(words) -> str:
-    return " ".join(words).capitalize() + "."
+def sentence(words, end=".") -> str:
+    return " ".join(words).capitalize() + end
 
 
 def article(n_lines=10, per_line=10, seed=0, end=".") -> list[str]:
@@ -54,7 +54,7 @@ def article(n_lines=10, per_line=10, seed=0, end=".") -> list[str]:
         w = f.words(per_line)
         if i == 0:
             w[1], w[3] = "the", "and"
-        lines.append(" ".join(w).capitalize() + end)
+        lines.append(sentence(w, end))
     return lines
 
 
@@ -78,10 +78,6 @@ def check(rule, inside, past, config=DEFAULT, lang="en", signal=None, value=None
     out, got, sig = quality_filter(past, lang, config)
     assert got == rule, sig
     return sig
-
-
-def off(*names, base=DEFAULT):
-    return dataclasses.replace(base, **{n: None for n in names})
 
 
 # ------------------------------------------------------------------ Gopher quality
