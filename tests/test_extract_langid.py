@@ -145,13 +145,18 @@ def test_fast_pass_result_gets_the_full_pass_only_when_it_looks_like_a_miss():
     from gristmill.transforms.extract import ExtractConfig, needs_full_pass, visible_chars
     cfg = ExtractConfig()
     assert visible_chars("<p>ab  c</p><script>var x;</script><!-- no --><style>p{}</style>") == len(" ab c ")
-    small_page = "<p>" + "x" * 3000 + "</p>"        # ~3,000 visible characters
-    big_page = "<p>" + "x" * 30000 + "</p>"         # ~30,000
-    assert needs_full_pass("y" * 749, small_page, cfg) and not needs_full_pass("y" * 750, small_page, cfg)
-    # between 750 and 2,000 characters: only when under a tenth of the visible text
-    assert needs_full_pass("y" * 1999, big_page, cfg) and not needs_full_pass("y" * 2000, big_page, cfg)
-    assert not needs_full_pass("y" * 1000, "<p>" + "x" * 9990 + "</p>", cfg)  # 10,000 visible: a tenth
-    assert needs_full_pass("y" * 1000, "<p>" + "x" * 10010 + "</p>", cfg)
+
+    def page(visible):  # a page of exactly `visible` visible characters
+        return "<p>" + "x" * (visible - 2) + "</p>"
+
+    assert visible_chars(page(3000)) == 3000
+    # under 750 characters: when under a fifth of the visible text
+    assert needs_full_pass("y" * 599, page(3000), cfg) and not needs_full_pass("y" * 600, page(3000), cfg)
+    assert not needs_full_pass("y" * 300, page(1500), cfg)  # a short page's short text is trusted
+    # from 750 to 2,000 characters: when under a tenth
+    assert needs_full_pass("y" * 749, page(6000), cfg) and not needs_full_pass("y" * 750, page(6000), cfg)
+    assert needs_full_pass("y" * 1999, page(30000), cfg) and not needs_full_pass("y" * 2000, page(30000), cfg)
+    assert not needs_full_pass("y" * 1000, page(10000), cfg) and needs_full_pass("y" * 1000, page(10001), cfg)
 
 
 def test_fast_and_full_modes_agree_on_a_plain_article():
