@@ -1,6 +1,6 @@
 """The main job: WARC files -> cleaned, deduplicated, tokenized shards in a run directory.
 
-    ReadWarc - UrlFilter - Extract - LangId - Quality ═ UrlDedup ═ MinHashDedup - PiiScrub
+    ReadWarc - UrlFilter - Extract - LangId - Quality - MinHash ═ UrlDedup ═ MinHashDedup - PiiScrub
       - TrainTokenizer - Tokenize ═ WriteShards (+ docs/*.parquet) - Finish (stats, manifest)
 
 ReadWarc spreads byte ranges of the inputs over the workers; everything up to
@@ -46,7 +46,8 @@ def build(p: beam.Pipeline, cfg: JobConfig) -> dict:
         ("LangId", langid.LangId(langid.LangIdConfig(
             cfg.languages, cfg.lang_min_score, cfg.langid_model, cfg.lang_min_scores))),
         ("Quality", quality.Quality()),
-        ("Replayed", None),  # the survivors of Quality that checkpoints hold join here
+        ("MinHash", dedup.MinHash(cfg.dedup)),
+        ("Replayed", None),  # the survivors (with signatures) that checkpoints hold join here
         ("UrlDedup", url_dedup.UrlDedup()),
         ("MinHashDedup", dedup.MinHashDedup(cfg.dedup)),
         ("PiiScrub", pii.PiiScrub(cfg.pii)),

@@ -174,13 +174,15 @@ class JobConfig:
 
 
     def per_document(self) -> dict:
-        """The settings that decide what ReadWarc..Quality make of an input file (the
+        """The settings that decide what ReadWarc..MinHash make of an input file (the
         checkpoints' key), with the code version."""
         from gristmill import __version__
         from gristmill.transforms.quality import DEFAULT_CONFIG
         keep = ("url_", "lang", "max_record_bytes", "extract_")
         thresholds = json.dumps(dataclasses.asdict(DEFAULT_CONFIG), sort_keys=True, default=sorted)
+        d = self.dedup  # what a signature depends on
         return {"version": __version__, "quality": hashlib.sha256(thresholds.encode()).hexdigest(),
+                "minhash": [d.ngram, d.char_ngram, d.bands, d.rows, d.seed],
                 **{k: v for k, v in self.recorded().items() if k.startswith(keep)}}
 
 

@@ -19,7 +19,8 @@ from gristmill.transforms import checkpoint, read_warc, tokenizer
 from gristmill.transforms.shards import split_totals, write_renamed
 
 FORMAT_VERSION = 2
-STAGES = ("read", "url_filter", "extract", "langid", "quality", "url_dedup", "dedup", "pii", "tokenize")
+STAGES = ("read", "url_filter", "extract", "langid", "quality", "minhash", "url_dedup", "dedup", "pii",
+          "tokenize")
 ERROR_REASONS = read_warc.DAMAGE_REASONS  # besides every "error:<Type>"
 # the steps whose own time stats.json holds: the stages, and the two that drop nothing
 TIMED_STEPS = STAGES[:-1] + ("train_tokenizer",) + STAGES[-1:] + ("write_shards",)

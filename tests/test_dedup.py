@@ -234,6 +234,21 @@ def test_same_output_with_one_and_two_workers(dup_rows):
     assert sum(size for _, size in one["kept"]) == len(docs)  # cluster sizes account for every document
 
 
+def test_signatures_carried_from_the_read_stage_give_the_same_clusters(dup_rows):
+    import dataclasses
+    cfg = dedup.DedupConfig(batch=16)
+    docs = _docs(dup_rows + [{"id": "no-shingles", "text": "!!!"}])
+    carried = [dedup.attach_signature(dataclasses.replace(d), None, cfg) for d in docs]
+    assert carried[-1].minhash == b"" and all(len(d.minhash) == cfg.num_perm * 4 for d in carried[:-1])
+    mixed = [c if i % 2 else d for i, (c, d) in enumerate(zip(carried, docs))]
+    sigs, has = dedup.signatures([d.text for d in docs], cfg)
+    for got, sig, ok in zip(dedup.batch_signatures(mixed, cfg), sigs, has):
+        assert (got is None) == (not ok) and (got is None or (got == sig).all())
+    assert _run(carried, cfg) == _run(mixed, cfg) == _run(docs, cfg)
+    # the documents cross the join, and leave the stage, without their signatures
+    assert dedup._CODER.decode(dedup._tag_doc(carried[0])[1][1:]).minhash is None
+
+
 def test_a_run_that_does_not_converge_fails_loudly():
     # a path: each text shares 40 of its 100 words with the next one and none with the
     # one after, so the graph is a chain of 16 that one large-star round cannot make a star

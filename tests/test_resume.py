@@ -6,6 +6,7 @@ same arguments and compare every output file with an uninterrupted run's.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ import time
 
 import pytest
 
-from gristmill.transforms import checkpoint
+from gristmill.transforms import checkpoint, dedup
 from gristmill.transforms.document import Document, Rejection
 
 
@@ -34,7 +35,7 @@ def test_derive_counts_is_the_funnel_of_one_range():
     counts = checkpoint.derive_counts(10, {"read": {"warc_request": 4}, "langid": {"language_not_kept": 2}}, 4)
     assert counts == {"read": {"kept": 6, "warc_request": 4}, "url_filter": {"kept": 6},
                       "extract": {"kept": 6}, "langid": {"kept": 4, "language_not_kept": 2},
-                      "quality": {"kept": 4}}
+                      "quality": {"kept": 4}, "minhash": {"kept": 4}}
     assert checkpoint.derive_counts(10, {"read": {"warc_request": 4}}, 5) is None  # a survivor unseen
 
 
@@ -46,7 +47,8 @@ def test_a_range_is_written_whole_and_read_back(tmp_path):
     checkpoint.begin(folder, 0, 4096)
     checkpoint.note("read", rej)
     checkpoint.note("read", doc)       # kept by read: not a survivor yet
-    checkpoint.note("quality", doc)    # Quality's survivor
+    checkpoint.note("quality", doc)    # kept by Quality: not a survivor yet either
+    checkpoint.note("minhash", doc)    # the last covered stage's survivor
     assert not os.listdir(folder) or all(n.endswith(".body.inprogress") for n in os.listdir(folder))
     assert checkpoint.end({"input": 3, "start": 0, "bytes": 4096, "sha256": "ab", "records": 2, "error": ""})
     assert os.listdir(folder) == ["0-4096.ckpt"]
@@ -144,6 +146,11 @@ def test_incremental_run_over_a_grown_input_list(crawl, tmp_path):
     assert sorted(os.path.basename(r["path"]) for r in ledger) == ["s0.warc.gz", "s2.warc.gz"]
     assert all(r["size"] > 0 and len(r["sha256_ranges"]) == 64 for r in ledger)
     ranges_first = _ckpts(work)
+    # the checkpoints hold the survivors with their MinHash signatures: not computed again
+    held = [d for root, _, ns in os.walk(work) for n in ns if n.endswith(".ckpt")
+            for d in checkpoint.read_file(os.path.join(root, n))[1]]
+    assert held and all(d.minhash and d.minhash == dedup.attach_signature(
+        dataclasses.replace(d, minhash=None), None, dedup.DedupConfig()).minhash for d in held)
 
     grown = [str(crawl / f"s{i}.warc.gz") for i in range(3)]  # s1 lands between: indices move
     log = _run(grown, tmp_path / "w2", f"--work-dir={work}")

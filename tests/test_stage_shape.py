@@ -17,7 +17,8 @@ def full_doc(**kw):
                     html=b"<html>\xff</html>", text="Straße \ud800 text", lang="de", lang_score=0.875,
                     quality={"words": 120.0, "alpha_word_frac": 0.5, "some_new_signal": 2.0},
                     cluster_size=3, pii={"EMAIL_ADDRESS": 2, "PERSON": 1},
-                    tokens=np.array([1, 70, 65535, 2], dtype=np.uint16), inner=77, **kw)
+                    tokens=np.array([1, 70, 65535, 2], dtype=np.uint16), inner=77,
+                    minhash=np.arange(112, dtype="<u4").tobytes(), **kw)
 
 
 def test_document_coder_round_trips_every_field():
@@ -33,6 +34,8 @@ def test_document_coder_round_trips_every_field():
     assert coder.decode(coder.encode(big)).tokens.tolist() == [1, 70000, 2]
     bare = Document(id=b"\1" * 16, url="u", input=0, offset=0)
     assert coder.decode(coder.encode(bare)) == bare
+    no_shingles = Document(id=b"\1" * 16, url="u", input=0, offset=0, minhash=b"")
+    assert coder.decode(coder.encode(no_shingles)).minhash == b""
 
 
 def test_document_coder_is_smaller_than_pickle():

@@ -1,10 +1,10 @@
 """Per-range checkpoints of the per-document stages: resumable and incremental runs.
 
-Everything from ReadWarc through Quality runs fused on the worker that reads a byte
-range, one record at a time: a record is pushed through every stage before the reader
-goes on. So the reader opens a checkpoint for its range on its thread (`begin`), each
-covered stage's `Counted.route` notes its rejections there and Quality its survivors
-(`note`), and after the range's last record the reader closes it with the range's
+Everything from ReadWarc through MinHash (the signature) runs fused on the worker that
+reads a byte range, one record at a time: a record is pushed through every stage before
+the reader goes on. So the reader opens a checkpoint for its range on its thread
+(`begin`), each covered stage's `Counted.route` notes its rejections there and the last
+one (MinHash) its survivors, signatures included (`note`), and after the range's last record the reader closes it with the range's
 summary (`end`): ``<work>/<input key>/<start>-<end>.ckpt``, written under a temporary
 name and renamed when complete, so a checkpoint is whole or absent. (A multi-input
 Flatten would not do: Beam's FnApiRunner materialises it, so its consumer would run
@@ -44,7 +44,7 @@ from gristmill.transforms.document import (Document, Rejection, RejectionCoder, 
 
 MAGIC = b"GMCK1\n"
 FORMAT = 1
-STAGES = ("read", "url_filter", "extract", "langid", "quality")  # what a checkpoint covers
+STAGES = ("read", "url_filter", "extract", "langid", "quality", "minhash")  # what a checkpoint covers
 _LEN = struct.Struct("<I")
 _NAME = re.compile(r"(\d+)-(\d+)\.ckpt$")
 _REJ = RejectionCoder()
@@ -222,7 +222,7 @@ def begin(folder: str, start: int, end: int) -> None:
 
 
 def note(stage: str, item) -> None:
-    """A covered stage's rejection, or Quality's survivor, of the range being read here.
+    """A covered stage's rejection, or the last covered stage's survivor, of the range being read here.
 
     Called from `Counted.route`: the stages after the reader run fused on its thread, so
     the range's records arrive here before its summary. A runner that did not fuse them

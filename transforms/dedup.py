@@ -22,9 +22,13 @@ Plain functions (tested without Beam):
 ``star_check``        after the last round: is every component a star around its smallest
                       node? Gives the assignments and cluster sizes, or the unconverged nodes.
 
-Beam: documents -> batches -> (band key, node) -> GroupByKey -> star edges -> distinct ->
+Beam: `MinHash` gives each document its signature (``Document.minhash``) in the fused
+read stage, one document at a time, so that the per-input checkpoints hold it and a
+resumed or incremental run does not compute it again; it crosses UrlDedup's shuffle on
+the record (448 bytes at the default 112 permutations). `MinHashDedup` then: documents
+(a signature computed here, in batches, for any that arrive without one) -> batches -> (band key, node) -> GroupByKey -> star edges -> distinct ->
 rounds of large-star / small-star (each a GroupByKey by node) -> star check -> join by id
-with the documents -> survivor kept with its cluster size, others ``near_duplicate`` naming
+with the documents (their signatures dropped) -> survivor kept with its cluster size, others ``near_duplicate`` naming
 the survivor. No step gathers the edges, a bucket or a cluster on one worker: every
 grouped value is read as a stream (twice at most), and only node keys (41 bytes), never
 documents, cross the clustering shuffles. A run whose components have not converged
@@ -44,9 +48,10 @@ import apache_beam as beam
 import numpy as np
 
 from gristmill.transforms.document import Document, DocumentCoder, Rejection
-from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, TIMES, Counted, StageOutputs
+from gristmill.transforms.stage import COUNTS, KEPT, REJECTED, TIMES, Counted, DocStage, StageOutputs
 
 STAGE = "dedup"
+SIGNATURE_STAGE = "minhash"
 
 _M64 = (1 << 64) - 1
 _MIX = 0x9E3779B97F4A7C15                 # n-gram combination multiplier (odd, golden ratio)
@@ -454,7 +459,7 @@ _CODER = DocumentCoder()
 
 
 def _tag_doc(doc: Document) -> tuple[bytes, bytes]:
-    return doc.id, _DOC + _CODER.encode(doc)
+    return doc.id, _DOC + _CODER.encode(dataclasses.replace(doc, minhash=None))
 
 
 class Resolve(Counted):
@@ -491,15 +496,45 @@ class _BandKeys(Counted):
 
     def _keys(self, batch):
         cfg = self.config
-        sigs, has = signatures([d.text for d in batch], cfg)
-        for doc, sig, ok in zip(batch, sigs, has):
-            if not ok:
+        for doc, sig in zip(batch, batch_signatures(batch, cfg)):
+            if sig is None:
                 beam.metrics.Metrics.counter(STAGE, "no_shingles").inc()
                 continue
             node = node_key(doc)
             value = (node, sig.tobytes()) if cfg.verify else node
             for key in band_keys(sig, cfg):
                 yield key, value
+
+
+def attach_signature(doc: Document, _resource, config: DedupConfig) -> Document:
+    """doc.minhash: the signature of its text, b"" when it has no shingles."""
+    sigs, has = signatures([doc.text], config)
+    doc.minhash = sigs[0].astype("<u4", copy=False).tobytes() if has[0] else b""
+    return doc
+
+
+def batch_signatures(docs: Sequence[Document], config: DedupConfig) -> list[Optional[np.ndarray]]:
+    """Each document's signature (None: no shingles): the one it carries when it has one of
+    this config's size, else computed here (all of those at once)."""
+    out, missing = [], []
+    for i, d in enumerate(docs):
+        if d.minhash is not None and len(d.minhash) in (0, config.num_perm * 4):
+            out.append(np.frombuffer(d.minhash, dtype="<u4") if d.minhash else None)
+        else:
+            out.append(None)
+            missing.append(i)
+    if missing:
+        sigs, has = signatures([docs[i].text for i in missing], config)
+        for i, sig, ok in zip(missing, sigs, has):
+            out[i] = sig if ok else None
+    return out
+
+
+class MinHash(DocStage):
+    """Beam shell: every document gets its signature (see the module docstring)."""
+
+    def __init__(self, config: DedupConfig = DedupConfig()):
+        super().__init__(SIGNATURE_STAGE, attach_signature, config)
 
 
 def _both_ways(edge):

@@ -5,8 +5,10 @@
 and length, fetch date, the charset the HTML was decoded with, the HTML (dropped by
 Extract, inside the fused read stage: it never crosses a shuffle), the text, language,
 quality signals (flat name -> number), cluster size, PII counts and, after Tokenize,
-the tokens (the text is dropped then). MinHash signatures are not on the record: the
-dedup stage computes band keys from the text and never attaches them.
+the tokens (the text is dropped then). The MinHash signature of the text is computed in
+the fused read stage (`dedup.MinHash`, so per-input checkpoints hold it), crosses
+UrlDedup's shuffle on the record and is dropped by MinHashDedup once it has its band
+keys: it never reaches the later shuffles.
 
 `DocumentCoder` and `RejectionCoder` are registered Beam coders (no pickle): a fixed
 struct header, length-prefixed UTF-8 strings (a text over 512 bytes zlib-compressed at
@@ -71,6 +73,9 @@ class Document:
     tokens: Optional[np.ndarray] = None    # [BOS] ids [EOS], set by Tokenize
     inner: int = 0                         # offset of the record inside its gzip member's
                                            # decompressed bytes (0 unless a member holds several)
+    minhash: Optional[bytes] = None        # the text's MinHash signature (uint32 little-endian
+                                           # each), b"" for a text without shingles; set by
+                                           # dedup.MinHash, dropped by MinHashDedup
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -99,7 +104,7 @@ class Rejection:
 
 _HEAD = struct.Struct("<16siQQIfIB")  # id, input, offset, inner, length, lang score, cluster, flags
 _LEN = struct.Struct("<I")
-_HTML, _TOKENS16, _TOKENS32, _ZTEXT = 1, 2, 4, 8
+_HTML, _TOKENS16, _TOKENS32, _ZTEXT, _MINHASH = 1, 2, 4, 8, 16
 _COMPRESS_OVER = 512  # bytes of text; zlib level 1 keeps ~40% of web text at ~100 MB/s
 _SIGNAL_INDEX = {n: i for i, n in enumerate(QUALITY_SIGNALS)}
 _PII_INDEX = {n: i for i, n in enumerate(PII_TYPES)}
@@ -158,6 +163,8 @@ def encode_document(d: Document) -> bytes:
     if d.tokens is not None:
         flags |= _TOKENS16 if d.tokens.dtype == np.uint16 else _TOKENS32
     text = d.text.encode("utf-8", "surrogatepass")
+    if d.minhash is not None:
+        flags |= _MINHASH
     if len(text) > _COMPRESS_OVER:
         flags |= _ZTEXT
         text = zlib.compress(text, 1)
@@ -175,6 +182,9 @@ def encode_document(d: Document) -> bytes:
         raw = np.ascontiguousarray(d.tokens, dtype=np.uint16 if flags & _TOKENS16 else np.uint32)
         out.append(_LEN.pack(raw.size))
         out.append(raw.tobytes())
+    if d.minhash is not None:
+        out.append(_LEN.pack(len(d.minhash)))
+        out.append(d.minhash)
     return b"".join(out)
 
 
@@ -199,8 +209,12 @@ def decode_document(data: bytes) -> Document:
         (n,) = _LEN.unpack_from(buf, pos)
         pos += 4
         tokens = np.frombuffer(data, dtype=dtype, count=n, offset=pos).copy()
+        pos += tokens.nbytes
+    minhash = None
+    if flags & _MINHASH:
+        minhash, pos = _get_bytes(buf, pos)
     return Document(doc_id, url, inp, offset, length, date, charset, html, text, lang,
-                    score, quality, cluster, pii, tokens, inner)
+                    score, quality, cluster, pii, tokens, inner, minhash)
 
 
 def encoded_id(encoded: bytes) -> bytes:
