@@ -4,9 +4,10 @@ Everything from ReadWarc through MinHash (the signature) runs fused on the worke
 reads a byte range, one record at a time: a record is pushed through every stage before
 the reader goes on. So the reader opens a checkpoint for its range on its thread
 (`begin`), each covered stage's `Counted.route` notes its rejections there and the last
-one (MinHash) its survivors, signatures included (`note`), and after the range's last record the reader closes it with the range's
-summary (`end`): ``<work>/<input key>/<start>-<end>.ckpt``, written under a temporary
-name and renamed when complete, so a checkpoint is whole or absent. (A multi-input
+one (MinHash) its survivors, signatures included (`note`), and after the range's last
+record the reader closes it with the range's summary (`end`):
+``<work>/<input key>/<start>-<end>.ckpt``, written under a temporary name and renamed
+when complete, so a checkpoint is whole or absent. (A multi-input
 Flatten would not do: Beam's FnApiRunner materialises it, so its consumer would run
 after the whole read stage, not range by range.)
 
@@ -222,7 +223,7 @@ def begin(folder: str, start: int, end: int) -> None:
 
 
 def note(stage: str, item) -> None:
-    """A covered stage's rejection, or the last covered stage's survivor, of the range being read here.
+    """A covered stage's rejection, or the last one's survivor, of the range read here.
 
     Called from `Counted.route`: the stages after the reader run fused on its thread, so
     the range's records arrive here before its summary. A runner that did not fuse them
