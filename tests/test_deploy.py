@@ -35,8 +35,8 @@ from tests.test_cloud_io import _free_port, _serve  # a server on 127.0.0.1, wai
 
 DEPLOY = ROOT / "deploy"
 # The stages of pipelines/crawl.py that a deployment must carry, at the top of the graph.
-STAGES = ("ReadWarc", "UrlFilter", "Extract", "LangId", "Quality", "UrlDedup", "MinHashDedup", "PiiScrub",
-          "TrainTokenizer", "WriteShards", "WriteRejected", "MergeCounts", "MergeTimes", "Finish")
+STAGES = ("ReadWarc", "UrlFilter", "Extract", "LangId", "Quality", "MinHash", "UrlDedup", "MinHashDedup",
+          "PiiScrub", "TrainTokenizer", "WriteShards", "WriteRejected", "MergeCounts", "MergeTimes", "Finish")
 IMAGE = "europe-west4-docker.pkg.dev/my-project-123/gristmill/gristmill:0.1.0"
 BUCKET = "gristmill-deploy"
 
