@@ -235,7 +235,7 @@ def _min_over(h32: np.ndarray, a: np.ndarray, b: np.ndarray, starts: np.ndarray)
     hv = _fmix(h32, _F32)[None, :]
     out = np.full((len(a), len(starts)), 0xFFFFFFFF, dtype=np.uint32)
     ends = np.append(starts[1:], len(h32))
-    buf = np.empty((len(a), _COLS_PER_BLOCK), dtype=np.uint32)
+    buf = np.empty((len(a), min(_COLS_PER_BLOCK, len(h32))), dtype=np.uint32)
     a2, b2 = a[:, None], b[:, None]
     s0 = 0
     for lo in range(0, len(h32), _COLS_PER_BLOCK):
