@@ -49,3 +49,29 @@ def test_a_tampered_shard_of_the_run_is_refused(run_dir, tmp_path):
     with pytest.raises(train_mod.UsageError, match=name):
         train_mod.train(*train_mod.parse_args(["--data", str(bad), "--out", str(tmp_path / "c"),
                                                "--preset", "tiny", "--steps", "1"]))
+
+
+def test_the_train_command_runs_with_the_cpu_xla_flags_and_learns(run_dir, tmp_path):
+    import re
+    r = gristmill_cli("train", "--data", run_dir, "--out", tmp_path / "ckpt", "--preset", "tiny",
+                      "--steps", "30", "--batch-size", "8", "--warmup", "5", "--lr", "1e-2",
+                      "--eval-every", "0", "--log-every", "10")
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    flags = next(line for line in out.splitlines() if "XLA_FLAGS:" in line)
+    assert all(f in flags for f in train_mod.CPU_XLA_FLAGS), flags
+    first, last = (float(x) for x in re.search(r"first loss ([\d.]+).*last loss ([\d.]+)", out).groups())
+    assert last < first - 1.0, out
+
+
+def test_cpu_xla_flags_are_added_once_and_a_users_own_setting_wins():
+    env = {}
+    assert train_mod.add_cpu_xla_flags(env) == list(train_mod.CPU_XLA_FLAGS)
+    assert env["XLA_FLAGS"] == " ".join(train_mod.CPU_XLA_FLAGS)
+    assert train_mod.add_cpu_xla_flags(env) == [] and env["XLA_FLAGS"] == " ".join(train_mod.CPU_XLA_FLAGS)
+    other = {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    train_mod.add_cpu_xla_flags(other)
+    assert other["XLA_FLAGS"] == " ".join(["--xla_force_host_platform_device_count=2", *train_mod.CPU_XLA_FLAGS])
+    mine = {"XLA_FLAGS": "--xla_cpu_experimental_ynn_fusion_type=individual_dot"}
+    assert train_mod.add_cpu_xla_flags(mine) == []
+    assert mine["XLA_FLAGS"] == "--xla_cpu_experimental_ynn_fusion_type=individual_dot"
