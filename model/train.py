@@ -498,8 +498,8 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
 
 # XLA:CPU runs the train step's dots through YNNPACK with this flag: in
 # benchmarks/trainer_vs_nanogpt, 8,405 tokens/s against 7,414 without it (+13%), the
-# same val loss (2.1229); alone, the step took 98-102 ms against 113-120. Sampling gains
-# nothing from it, so only `gristmill train` sets it. Only XLA:CPU reads it.
+# same val loss (2.1229); alone, the step took 98-102 ms against 113-120. benchmarks/sample
+# measured no gain, so only `gristmill train` sets it. Only XLA:CPU reads it.
 CPU_XLA_FLAGS = ("--xla_cpu_experimental_ynn_fusion_type=dot",)
 MEASURED_JAXLIB = "0.10.2"  # the pinned one: XLA aborts on a flag it does not know
 

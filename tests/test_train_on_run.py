@@ -65,6 +65,9 @@ def test_the_train_command_runs_with_the_cpu_xla_flags_and_learns(run_dir, tmp_p
 
 
 def test_cpu_xla_flags_are_added_once_and_a_users_own_setting_wins():
+    from conftest import ROOT
+    pins = (ROOT / "constraints.txt").read_text()
+    assert f"jaxlib=={train_mod.MEASURED_JAXLIB}\n" in pins  # a new pin: measure the flags again
     env = {}
     assert train_mod.add_cpu_xla_flags(env) == list(train_mod.CPU_XLA_FLAGS)
     assert env["XLA_FLAGS"] == " ".join(train_mod.CPU_XLA_FLAGS)
