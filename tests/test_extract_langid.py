@@ -159,6 +159,18 @@ def test_fast_pass_result_gets_the_full_pass_only_when_it_looks_like_a_miss():
     assert not needs_full_pass("y" * 1000, page(10000), cfg) and needs_full_pass("y" * 1000, page(10001), cfg)
 
 
+def test_strip_invisible_is_the_lazy_regex_without_its_quadratic_time():
+    import re
+    from gristmill.transforms.extract import strip_invisible
+    lazy = re.compile(r"(?is)<(script|style|noscript|template|svg)\b.*?</\1\s*>|<!--.*?-->")
+    cases = ["<SCRIPT>x</script ><style>y</STYLE>z<!-- c -->w<svg><g/></svg>v<scripts>u</scripts>",
+             "<script>a</script>b<script>c", "<!--->x-->y<!---->z<!-- -- -->", "<script>a<!-- b</script>c-->d",
+             "<template>t<script>s</script></template>after", "no tags at all", "",
+             "<script>a<b " * 300, "<!-- a " * 300 + "-->", "<style>" + "x" * 1000]
+    for html in cases:
+        assert strip_invisible(html) == lazy.sub(" ", html), html[:60]
+
+
 def test_fast_and_full_modes_agree_on_a_plain_article():
     import dataclasses
     from gristmill.transforms.extract import ExtractConfig
