@@ -30,10 +30,10 @@ the record (448 bytes at the default 112 permutations). `MinHashDedup` then: doc
 (band key, node) -> GroupByKey -> star edges -> distinct -> rounds of large-star /
 small-star (each a GroupByKey by node) -> star check -> join by id with the documents
 (their signatures dropped) -> survivor kept with its cluster size, others
-``near_duplicate`` naming the survivor. No step gathers the edges, a bucket or a cluster on one worker: every
-grouped value is read as a stream (twice at most), and only node keys (41 bytes), never
-documents, cross the clustering shuffles. A run whose components have not converged
-within ``max_rounds`` fails with a message saying so.
+``near_duplicate`` naming the survivor. No step gathers the edges, a bucket or a cluster
+on one worker: every grouped value is read as a stream (twice at most), and only node
+keys (41 bytes), never documents, cross the clustering shuffles. A run whose components
+have not converged within ``max_rounds`` fails with a message saying so.
 """
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def extract_text(html: str, url: str = "", config: ExtractConfig = ExtractConfig
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # never in text (tab, LF, FF, CR are)
 _INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg")
-_OPEN = re.compile(r"(?i)<(script|style|noscript|template|svg)\b|<!--")
+_OPEN = re.compile(rf"(?i)<({'|'.join(_INVISIBLE_TAGS)})\b|<!--")
 _CLOSE = {**{t: re.compile(rf"(?i)</{t}\s*>") for t in _INVISIBLE_TAGS}, "--": re.compile("-->")}
 _TAG = re.compile(r"(?s)<[^>]*>")
 _SPACE = re.compile(r"\s+")
@@ -126,7 +126,7 @@ def strip_invisible(html: str) -> str:
         kind = (m.group(1) or "--").lower()
         end = None if m.end() >= missing.get(kind, len(html) + 1) else _CLOSE[kind].search(html, m.end())
         if end is None:  # no end after here: none after any later start of this kind either
-            missing[kind] = min(missing.get(kind, m.end()), m.end())
+            missing.setdefault(kind, m.end())
             at = m.start() + 1
             continue
         out += [html[pos:m.start()], " "]
