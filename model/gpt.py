@@ -33,10 +33,12 @@ max(1, (width + 127) // 128), i.e. head size 128; the vocabulary always comes fr
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from flax import nnx
 
@@ -109,14 +111,29 @@ def _dropout(x: jax.Array, rate: float, key: jax.Array | None) -> jax.Array:
     return jnp.where(keep, x / (1.0 - rate), 0).astype(x.dtype)
 
 
-def rope_tables(seq_len: int, head_dim: int, base: float,
-                offset: int | jax.Array = 0) -> tuple[jax.Array, jax.Array]:
-    """cos/sin tables of shape (seq_len, head_dim // 2) for positions offset..offset+seq_len-1
-    (offset may be traced: the absolute position of a chunk written into a KV cache)."""
-    inv_freq = 1.0 / (base ** (jnp.arange(0, head_dim, 2, dtype=jnp.float32) / head_dim))
-    positions = offset + jnp.arange(seq_len, dtype=jnp.float32)
-    angles = positions[:, None] * inv_freq[None, :]
-    return jnp.cos(angles), jnp.sin(angles)
+@functools.lru_cache(maxsize=16)
+def _rope_table(n: int, head_dim: int, base: float) -> tuple[np.ndarray, np.ndarray]:
+    """cos/sin of positions 0..n-1, float32 (n, head_dim // 2), computed on the host."""
+    inv_freq = 1.0 / (base ** (np.arange(0, head_dim, 2, dtype=np.float32) / head_dim))
+    angles = np.arange(n, dtype=np.float32)[:, None] * inv_freq.astype(np.float32)[None, :]
+    return np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
+
+
+def rope_tables(seq_len: int, head_dim: int, base: float, offset: int | jax.Array = 0,
+                max_len: int | None = None) -> tuple[jax.Array, jax.Array]:
+    """cos/sin tables of shape (seq_len, head_dim // 2) for positions offset..offset+seq_len-1.
+
+    The table is built on the host and enters the program as a constant: computed inside
+    jit, XLA fuses cos/sin into every consumer and evaluates them once per element of q
+    and k (on the CPU that was 7% of a training step). A traced offset (the position of a
+    chunk written into a KV cache) slices a table of max_len positions."""
+    if isinstance(offset, int):
+        cos, sin = _rope_table(offset + seq_len, head_dim, float(base))
+        return jnp.asarray(cos[offset:]), jnp.asarray(sin[offset:])
+    n = max(max_len or 0, seq_len)
+    cos, sin = _rope_table(n, head_dim, float(base))
+    return (jax.lax.dynamic_slice_in_dim(jnp.asarray(cos), offset, seq_len),
+            jax.lax.dynamic_slice_in_dim(jnp.asarray(sin), offset, seq_len))
 
 
 def apply_rope(x: jax.Array, cos: jax.Array, sin: jax.Array) -> jax.Array:
@@ -224,7 +241,8 @@ class GPT(nnx.Module):
         if cache is not None and isinstance(pos, int) and pos + t > cache[0][0].shape[1]:
             raise ValueError(f"positions {pos}..{pos + t - 1} do not fit a cache of "
                              f"{cache[0][0].shape[1]}")
-        cos, sin = rope_tables(t, self.cfg.n_embd // self.cfg.n_head, self.cfg.rope_base, pos)
+        cos, sin = rope_tables(t, self.cfg.n_embd // self.cfg.n_head, self.cfg.rope_base, pos,
+                               None if cache is None else cache[0][0].shape[1])
         x = self.wte(idx)
         keys = [None] * len(self.blocks)
         if dropout_key is not None and self.cfg.dropout > 0:
