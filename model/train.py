@@ -18,6 +18,7 @@ flags that define the data order or the model must match it.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import math
 import os
 import shutil
@@ -376,6 +377,7 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
         f"tied head), compute {jnp.dtype(dtype).name}, params float32")
     if devices[0].platform == "cpu":
         log(f"XLA_FLAGS: {os.environ.get('XLA_FLAGS') or '(none)'}")
+        log(f"host malloc: {keep_freed_memory()}")
     log(f"mesh: {len(devices)} x {devices[0].device_kind} on axis 'data' ({jax.process_count()} "
         f"process(es)); batch {args.batch_size} x {args.block_size} = {tokens_per_step} "
         f"tokens/step; {flops_tok / 1e6:.1f} MFLOP/token; MFU: {peak_msg}")
@@ -496,12 +498,42 @@ def train(args: argparse.Namespace, explicit: set[str] = frozenset()) -> dict:
     return history
 
 
-# XLA:CPU runs the train step's dots through YNNPACK with this flag: in
-# benchmarks/trainer_vs_nanogpt, 8,405 tokens/s against 7,414 without it (+13%), the
-# same val loss (2.1229); alone, the step took 98-102 ms against 113-120. benchmarks/sample
-# measured no gain, so only `gristmill train` sets it. Only XLA:CPU reads it.
-CPU_XLA_FLAGS = ("--xla_cpu_experimental_ynn_fusion_type=dot",)
+# Measured on benchmarks/trainer_vs_nanogpt's step (4 layers, 128 dims, batch 12 x 64),
+# A/B in one process, each with keep_freed_memory():
+#   --xla_cpu_experimental_ynn_fusion_type=dot: XLA:CPU runs the dots through YNNPACK,
+#     64.5 ms a step against 101.0 without it;
+#   --xla_disable_hlo_passes=tree_reduction_rewriter: the norms' and the softmaxes'
+#     row sums stay plain reductions instead of reduce-window trees, 59.3 ms against 64.5.
+# The val loss of the benchmark's model is unchanged. benchmarks/sample measured no gain
+# from the first, so only `gristmill train` sets them. Only XLA:CPU reads them.
+CPU_XLA_FLAGS = ("--xla_cpu_experimental_ynn_fusion_type=dot",
+                 "--xla_disable_hlo_passes=tree_reduction_rewriter")
 MEASURED_JAXLIB = "0.10.2"  # the pinned one: XLA aborts on a flag it does not know
+
+# glibc's malloc(3) serves a block above its mmap threshold (32 MiB at most) with a fresh
+# mmap and unmaps it on free. XLA:CPU allocates an execution's temporaries as one block
+# (64 MiB for the benchmark's step), so every step faulted all of its pages in again:
+# 16,700 page faults and 42 ms of kernel time in a 95 ms step. With malloc's mmap off and
+# its trim threshold at 1 GiB, the freed block is reused: 430 faults, 58 ms a step.
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # <malloc.h>
+MALLOC_ENV = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+
+
+def keep_freed_memory(environ=os.environ) -> str:
+    """Make glibc keep freed memory for reuse instead of unmapping it (see above); the
+    process's resident memory then stays at its peak. Left alone when the user sets one
+    of glibc's own MALLOC_* tunables, or where libc is not glibc. Says what it did."""
+    if any(k in environ for k in MALLOC_ENV):
+        return "glibc defaults left to the user's " + ", ".join(k for k in MALLOC_ENV if k in environ)
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.gnu_get_libc_version.restype = ctypes.c_char_p
+        glibc = libc.gnu_get_libc_version().decode()
+    except (OSError, AttributeError):
+        return "unchanged (not glibc)"
+    if libc.mallopt(M_MMAP_MAX, 0) != 1 or libc.mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1:
+        return f"unchanged (glibc {glibc} refused mallopt)"
+    return f"glibc {glibc}: mmap off, trim threshold 1 GiB (freed blocks are reused)"
 
 
 def add_cpu_xla_flags(environ=os.environ) -> list[str]:

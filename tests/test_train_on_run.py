@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -60,6 +62,7 @@ def test_the_train_command_runs_with_the_cpu_xla_flags_and_learns(run_dir, tmp_p
     assert r.returncode == 0, out
     flags = next(line for line in out.splitlines() if "XLA_FLAGS:" in line)
     assert all(f in flags for f in train_mod.CPU_XLA_FLAGS), flags
+    assert "host malloc: glibc" in out and "mmap off" in out, out
     first, last = (float(x) for x in re.search(r"first loss ([\d.]+).*last loss ([\d.]+)", out).groups())
     assert last < first - 1.0, out
 
@@ -76,5 +79,30 @@ def test_cpu_xla_flags_are_added_once_and_a_users_own_setting_wins():
     train_mod.add_cpu_xla_flags(other)
     assert other["XLA_FLAGS"] == " ".join(["--xla_force_host_platform_device_count=2", *train_mod.CPU_XLA_FLAGS])
     mine = {"XLA_FLAGS": "--xla_cpu_experimental_ynn_fusion_type=individual_dot"}
-    assert train_mod.add_cpu_xla_flags(mine) == []
-    assert mine["XLA_FLAGS"] == "--xla_cpu_experimental_ynn_fusion_type=individual_dot"
+    assert train_mod.add_cpu_xla_flags(mine) == list(train_mod.CPU_XLA_FLAGS[1:])
+    assert mine["XLA_FLAGS"] == " ".join(["--xla_cpu_experimental_ynn_fusion_type=individual_dot",
+                                          *train_mod.CPU_XLA_FLAGS[1:]])
+    all_mine = {"XLA_FLAGS": "--xla_cpu_experimental_ynn_fusion_type= --xla_disable_hlo_passes=foo"}
+    assert train_mod.add_cpu_xla_flags(all_mine) == []
+
+
+def test_glibc_keeps_freed_memory_unless_the_user_tunes_malloc():
+    """keep_freed_memory in a fresh process (it changes malloc for the whole process): on
+    this glibc Linux it turns malloc's mmap off; a user's own MALLOC_* tunable wins."""
+    code = ("from gristmill.model import train; import ctypes, resource; print(train.keep_freed_memory()); "
+            "r0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt; libc = ctypes.CDLL('libc.so.6'); "
+            "libc.malloc.restype = ctypes.c_void_p; libc.free.argtypes = [ctypes.c_void_p]\n"
+            "for _ in range(20):\n"
+            "    p = libc.malloc(64 << 20); ctypes.memset(p, 1, 64 << 20); libc.free(p)\n"
+            "print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - r0) // 20)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    said, faults = out.split("\n")[:2]
+    assert said.startswith("glibc ") and "mmap off" in said, out
+    assert int(faults) < 1000, out  # a 64 MiB block faulted in anew each time would be 16,384
+    env["MALLOC_ARENA_MAX"] = "2"  # not one of the tunables it leaves alone
+    env["MALLOC_TRIM_THRESHOLD_"] = "0"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    said, faults = out.split("\n")[:2]
+    assert said == "glibc defaults left to the user's MALLOC_TRIM_THRESHOLD_", out
+    assert int(faults) > 10000, out
