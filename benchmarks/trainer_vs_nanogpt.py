@@ -15,6 +15,9 @@ Val loss: each final model on the same windows, tokens [i*T, i*T+T+1) of val.bin
 i < --eval-windows, evaluated here (JAX) and by a small script of ours in the torch
 Python that imports the checkout's model.py.
 
+`gristmill train` makes glibc keep freed memory (see model/train.py); nanoGPT runs with
+glibc's defaults unless `--same-malloc` gives it the same settings.
+
 Last line: `ratio=... ours_tok_s=... nanogpt_tok_s=... ours_val_loss=... nanogpt_val_loss=...`.
 Skipped, with one line saying why, when the checkout or torch is absent.
 """
@@ -56,8 +59,8 @@ print(f"val_loss={sum(losses) / n:.6f}")
 """
 
 
-def _run(cmd, cwd=None, log=None) -> str:
-    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+def _run(cmd, cwd=None, log=None, env=None) -> str:
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
     if log:
         pathlib.Path(log).write_text(done.stdout + done.stderr)
     if done.returncode:
@@ -104,7 +107,13 @@ def ours_val_loss(ckpt: str, val_bin: str, n: int) -> float:
     return total / n
 
 
-def nanogpt(checkout: str, torch_python: str, data_dir: str, work: str, steps: int) -> tuple[float, str]:
+# What `gristmill train` sets with mallopt on the CPU (model/train.py, keep_freed_memory),
+# as glibc's environment tunables: --same-malloc gives them to nanoGPT too.
+SAME_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+
+
+def nanogpt(checkout: str, torch_python: str, data_dir: str, work: str, steps: int,
+            same_malloc: bool = False) -> tuple[float, str]:
     s = SETTING
     scratch = pathlib.Path(work, "nanogpt")
     (scratch / "data").mkdir(parents=True)
@@ -118,7 +127,8 @@ def nanogpt(checkout: str, torch_python: str, data_dir: str, work: str, steps: i
                 f"--lr_decay_iters={steps}", f"--learning_rate={s['lr']}", f"--min_lr={s['lr'] / 10}",
                 f"--warmup_iters={s['warmup']}", "--dropout=0.0", "--weight_decay=0.1", "--grad_clip=1.0",
                 f"--eval_interval={steps}", "--eval_iters=1", "--log_interval=1", "--always_save_checkpoint=True",
-                "--wandb_log=False"], cwd=scratch, log=os.path.join(work, "nanogpt.log"))
+                "--wandb_log=False"], cwd=scratch, log=os.path.join(work, "nanogpt.log"),
+               env={**os.environ, **SAME_MALLOC} if same_malloc else None)
     times = [float(m.group(2)) for m in re.finditer(r"iter (\d+): loss [\d.]+, time ([\d.]+)ms", log)
              if int(m.group(1)) >= 10]
     return s["batch"] * s["block"] / (statistics.median(times) / 1000), str(out / "ckpt.pt")
@@ -131,6 +141,9 @@ def main(argv=None) -> int:
     ap.add_argument("--run", default=str(REPO / "out" / "demo" / "run"), help="the demo run directory")
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--eval-windows", type=int, default=400)
+    ap.add_argument("--same-malloc", action="store_true",
+                    help="run nanoGPT with the glibc malloc settings `gristmill train` makes "
+                    "(mmap off, trim threshold 1 GiB); default: glibc's defaults, as nanoGPT ships")
     a = ap.parse_args(argv)
     if not a.nanogpt or not os.path.isfile(os.path.join(a.nanogpt, "train.py")):
         print(f"skipped: no nanoGPT checkout (--nanogpt {a.nanogpt or 'PATH'}: train.py not found)")
@@ -147,11 +160,13 @@ def main(argv=None) -> int:
         val_bin = os.path.join(data_dir, "val.bin")
         n = windows(val_bin, SETTING["block"], a.eval_windows)
         ours_tps, ours_ckpt = ours(a.run, work, a.steps)
-        nano_tps, nano_ckpt = nanogpt(os.path.abspath(a.nanogpt), a.torch_python, data_dir, work, a.steps)
+        nano_tps, nano_ckpt = nanogpt(os.path.abspath(a.nanogpt), a.torch_python, data_dir, work, a.steps,
+                                      a.same_malloc)
         ours_loss = ours_val_loss(ours_ckpt, val_bin, n)
         nano_loss = float(_run([a.torch_python, "-c", TORCH_EVAL, os.path.abspath(a.nanogpt), nano_ckpt,
                                 val_bin, str(SETTING["block"]), str(n)]).strip().split("=")[1])
-    print(f"setting: {SETTING}, {a.steps} steps; val loss on {n} windows of {SETTING['block'] + 1} tokens")
+    print(f"setting: {SETTING}, {a.steps} steps; val loss on {n} windows of {SETTING['block'] + 1} tokens; "
+          f"nanoGPT's malloc: {'as gristmill train sets it' if a.same_malloc else 'glibc defaults'}")
     print(f"ratio={ours_tps / nano_tps:.3f} ours_tok_s={ours_tps:.0f} nanogpt_tok_s={nano_tps:.0f} "
           f"ours_val_loss={ours_loss:.4f} nanogpt_val_loss={nano_loss:.4f}")
     return 0
