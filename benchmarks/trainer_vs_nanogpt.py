@@ -107,13 +107,10 @@ def ours_val_loss(ckpt: str, val_bin: str, n: int) -> float:
     return total / n
 
 
-# What `gristmill train` sets with mallopt on the CPU (model/train.py, keep_freed_memory),
-# as glibc's environment tunables: --same-malloc gives them to nanoGPT too.
-SAME_MALLOC = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
-
-
 def nanogpt(checkout: str, torch_python: str, data_dir: str, work: str, steps: int,
             same_malloc: bool = False) -> tuple[float, str]:
+    from gristmill.model.train import KEPT_MALLOC  # what `gristmill train` sets with mallopt
+
     s = SETTING
     scratch = pathlib.Path(work, "nanogpt")
     (scratch / "data").mkdir(parents=True)
@@ -128,7 +125,7 @@ def nanogpt(checkout: str, torch_python: str, data_dir: str, work: str, steps: i
                 f"--warmup_iters={s['warmup']}", "--dropout=0.0", "--weight_decay=0.1", "--grad_clip=1.0",
                 f"--eval_interval={steps}", "--eval_iters=1", "--log_interval=1", "--always_save_checkpoint=True",
                 "--wandb_log=False"], cwd=scratch, log=os.path.join(work, "nanogpt.log"),
-               env={**os.environ, **SAME_MALLOC} if same_malloc else None)
+               env={**os.environ, **{k: str(v) for _, k, v in KEPT_MALLOC}} if same_malloc else None)
     times = [float(m.group(2)) for m in re.finditer(r"iter (\d+): loss [\d.]+, time ([\d.]+)ms", log)
              if int(m.group(1)) >= 10]
     return s["batch"] * s["block"] / (statistics.median(times) / 1000), str(out / "ckpt.pt")

@@ -515,14 +515,15 @@ MEASURED_JAXLIB = "0.10.2"  # the pinned one: XLA aborts on a flag it does not k
 # (64 MiB for the benchmark's step), so every step faulted all of its pages in again:
 # 16,700 page faults and 42 ms of kernel time in a 95 ms step. With malloc's mmap off and
 # its trim threshold at 1 GiB, the freed block is reused: 430 faults, 58 ms a step.
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # <malloc.h>
+# (mallopt parameter of <malloc.h>, glibc's environment tunable for it, value)
+KEPT_MALLOC = ((-4, "MALLOC_MMAP_MAX_", 0), (-1, "MALLOC_TRIM_THRESHOLD_", 1 << 30))
 MALLOC_ENV = ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
 
 
 def keep_freed_memory(environ=os.environ) -> str:
-    """Make glibc keep freed memory for reuse instead of unmapping it (see above); the
-    process's resident memory then stays at its peak. Left alone when the user sets one
-    of glibc's own MALLOC_* tunables, or where libc is not glibc. Says what it did."""
+    """Make glibc keep freed memory for reuse instead of unmapping it (KEPT_MALLOC, see
+    above); the process's resident memory then stays at its peak. Left alone when the user
+    sets one of glibc's own MALLOC_* tunables, or where libc is not glibc. Says what it did."""
     if any(k in environ for k in MALLOC_ENV):
         return "glibc defaults left to the user's " + ", ".join(k for k in MALLOC_ENV if k in environ)
     try:
@@ -531,7 +532,7 @@ def keep_freed_memory(environ=os.environ) -> str:
         glibc = libc.gnu_get_libc_version().decode()
     except (OSError, AttributeError):
         return "unchanged (not glibc)"
-    if libc.mallopt(M_MMAP_MAX, 0) != 1 or libc.mallopt(M_TRIM_THRESHOLD, 1 << 30) != 1:
+    if not all(libc.mallopt(param, value) == 1 for param, _, value in KEPT_MALLOC):
         return f"unchanged (glibc {glibc} refused mallopt)"
     return f"glibc {glibc}: mmap off, trim threshold 1 GiB (freed blocks are reused)"
 
